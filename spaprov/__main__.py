@@ -1,0 +1,5 @@
+import sys
+
+from spaprov.cli import main
+
+sys.exit(main())

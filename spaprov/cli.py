@@ -1,0 +1,35 @@
+"""The `spaprov` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from spaprov import __version__
+from spaprov.commands import rule
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spaprov", description="Provisioning server for Cisco SPA5x5 phones with extension mobility."
+    )
+    parser.add_argument("--version", action="version", version=f"spaprov {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    rule.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except OSError as error:  # unreadable @FILE and the like: a message, never a traceback
+        print(f"spaprov: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

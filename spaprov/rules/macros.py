@@ -1,0 +1,203 @@
+"""Macro expansion, compiled once per text so that evaluation is a join of ready segments.
+
+`$NAME` takes the longest run of upper-case letters and digits after `$`; `$(NAME)`,
+`$(NAME:p)` and `$(NAME:p:q)` take a substring; `$$` is a literal `$`.  Unknown names, and the
+secure GPPs `$SA`..`$SD` outside `--key/--uid/--pwd`, stay exactly as written.  Expansion happens
+once: an expanded value containing `$` is not expanded again.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+GPP_LETTERS = "ABCDEFGHIJKLMNOP"
+SECURE_NAMES = frozenset({"SA", "SB", "SC", "SD"})
+
+KNOWN_MACROS: frozenset[str] = frozenset(
+    {
+        *GPP_LETTERS,
+        *SECURE_NAMES,
+        "MA", "MAU", "MAC", "PN", "PSN", "SN", "CCERT", "IP", "EXTIP", "SWVER", "HWVER",
+        "PRVST", "UPGST", "UPGERR", "PRVTMR", "UPGTMR", "REGTMR1", "REGTMR2", "UPGCOND",
+        "SCHEME", "METH", "SERV", "SERVIP", "PORT", "PATH", "ERR", "ISCUST",
+        *(f"UID{n}" for n in range(1, 13)),
+        "EMS", "PUID", "PPWD", "MUID", "MPWD", "PDOM",
+    }
+)  # fmt: skip
+
+# Flat-profile parameter names accepted in a phone state, and the macro each one feeds.
+FLAT_PROFILE_NAMES: dict[str, str] = {
+    "EM_Login_State": "EMS",
+    "EM_Phone_User_ID": "PUID",
+    "EM_Phone_Password": "PPWD",
+    "EM_Mobile_User_ID": "MUID",
+    "EM_Mobile_Password": "MPWD",
+    "EM_User_Domain": "PDOM",
+    **{f"GPP_{letter}": letter for letter in GPP_LETTERS},
+    **{f"GPP_{name}": name for name in SECURE_NAMES},
+    **{f"User_ID_{n}_": f"UID{n}" for n in range(1, 13)},
+}
+
+_MAC_NAMES = ("MA", "MAU", "MAC")
+_NAME_CHARS = frozenset(string.ascii_uppercase + string.digits)
+_PAREN_FORM = re.compile(r"\$\(([A-Z0-9]+)(?::([0-9]+)(?::([0-9]+))?)?\)")
+
+
+@dataclass(frozen=True)
+class MacroRef:
+    name: str
+    offset: int = 0
+    length: int | None = None
+
+
+Part = str | MacroRef
+
+
+@dataclass(frozen=True)
+class Template:
+    """Text that may contain macros.  Equal when the written text is equal."""
+
+    text: str
+    parts: tuple[Part, ...] = field(compare=False, repr=False, default=())
+    secure: bool = field(compare=False, repr=False, default=False)
+
+    @classmethod
+    def compile(cls, text: str, *, secure: bool = False) -> Template:
+        return _compile(text, secure)
+
+    @property
+    def is_constant(self) -> bool:
+        return all(isinstance(part, str) for part in self.parts)
+
+    @property
+    def macro_names(self) -> tuple[str, ...]:
+        return tuple(part.name for part in self.parts if isinstance(part, MacroRef))
+
+    def expand(self, values: Mapping[str, str]) -> str:
+        parts = self.parts
+        if len(parts) == 1 and isinstance(parts[0], str):
+            return parts[0]
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                value = values.get(part.name, "")
+                if part.offset or part.length is not None:
+                    end = None if part.length is None else part.offset + part.length
+                    value = value[part.offset : end]
+                out.append(value)
+        return "".join(out)
+
+
+def unknown_macros(text: str) -> tuple[str, ...]:
+    """The `$NAME` / `$(NAME)` spellings in `text` that are not known macros (left as written)."""
+    found: list[str] = []
+    index = 0
+    while (index := text.find("$", index)) != -1:
+        if text.startswith("$$", index):
+            index += 2
+            continue
+        paren = _PAREN_FORM.match(text, index)
+        name = paren.group(1) if paren else _name_at(text, index + 1)
+        if name and name not in KNOWN_MACROS:
+            found.append(name)
+        index += 1
+    return tuple(found)
+
+
+def _name_at(text: str, start: int) -> str:
+    end = start
+    while end < len(text) and text[end] in _NAME_CHARS:
+        end += 1
+    return text[start:end]
+
+
+@lru_cache(maxsize=8192)
+def _compile(text: str, secure: bool) -> Template:
+    parts: list[Part] = []
+    literal: list[str] = []
+
+    def known(name: str) -> bool:
+        return name in KNOWN_MACROS and (secure or name not in SECURE_NAMES)
+
+    def flush_literal() -> None:
+        if literal:
+            parts.append("".join(literal))
+            literal.clear()
+
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char != "$":
+            literal.append(char)
+            index += 1
+            continue
+        if text.startswith("$$", index):
+            literal.append("$")
+            index += 2
+            continue
+        paren = _PAREN_FORM.match(text, index)
+        if paren and known(paren.group(1)):
+            offset = int(paren.group(2) or 0)
+            length = int(paren.group(3)) if paren.group(3) is not None else None
+            flush_literal()
+            parts.append(MacroRef(paren.group(1), offset, length))
+            index = paren.end()
+            continue
+        if paren:  # unknown name in the $( ) form: stays exactly as written
+            literal.append(paren.group(0))
+            index = paren.end()
+            continue
+        name = _name_at(text, index + 1)
+        if name and known(name):
+            flush_literal()
+            parts.append(MacroRef(name))
+        else:
+            literal.append("$" + name)
+        index += 1 + len(name)
+    flush_literal()
+    return Template(text, tuple(parts) or ("",), secure)
+
+
+class StateError(ValueError):
+    """A phone state that names an unknown parameter or carries an unusable value."""
+
+
+def normalize_state(state: Mapping[str, object]) -> dict[str, str]:
+    """Macro values from a phone state given by macro names and/or flat-profile names.
+
+    `MA`, `MAU` and `MAC` are all derived from whichever one is given, in any common form
+    (`00:0E:08:01:23:45`, `000e.0801.2345`, `000E08012345`).
+    """
+    values: dict[str, str] = {}
+    for name, raw in state.items():
+        macro = FLAT_PROFILE_NAMES.get(name, name)
+        if macro not in KNOWN_MACROS:
+            raise StateError(f"unknown phone-state name {name!r}: use a macro name (EMS, MUID, A…) "
+                             "or a flat-profile name (EM_Login_State, GPP_A…)")
+        values[macro] = "" if raw is None else str(raw)
+    macs = {values[name] for name in _MAC_NAMES if values.get(name)}
+    if macs:
+        digits = {_mac_digits(mac) for mac in macs}
+        if len(digits) > 1:
+            raise StateError("MA, MAU and MAC name different MAC addresses")
+        hexdigits = digits.pop()
+        values["MA"] = hexdigits
+        values["MAU"] = hexdigits.upper()
+        values["MAC"] = ":".join(hexdigits[i : i + 2] for i in range(0, 12, 2))
+    return values
+
+
+_MAC_SEPARATORS = str.maketrans("", "", ":-. ")
+
+
+def _mac_digits(mac: str) -> str:
+    digits = mac.translate(_MAC_SEPARATORS).lower()
+    if len(digits) != 12 or any(c not in string.hexdigits for c in digits):
+        raise StateError(f"{mac!r} is not a MAC address (12 hexadecimal digits)")
+    return digits

@@ -1,0 +1,46 @@
+"""Split an expanded URL into scheme, server, port, path and query."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_PORTS = {"tftp": 69, "http": 80, "https": 443}
+_URL = re.compile(
+    r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://)?(?P<server>[^/?]*)(?P<path>/[^?]*)(?:\?(?P<query>.*))?",
+    re.DOTALL,
+)
+
+
+class UrlError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SplitUrl:
+    scheme: str
+    server: str | None
+    port: int
+    path: str
+    query: str | None
+
+
+@lru_cache(maxsize=4096)
+def split_url(url: str) -> SplitUrl:
+    """Raises UrlError for a URL the phone could not fetch (no path, bad scheme or port)."""
+    match = _URL.fullmatch(url)
+    if match is None:
+        raise UrlError(f"{url!r} has no absolute path (it must contain a path starting with /)")
+    scheme = (match.group("scheme") or "tftp").lower()
+    if scheme not in DEFAULT_PORTS:
+        raise UrlError(f"unsupported scheme {scheme!r} in {url!r}: tftp, http or https")
+    server: str | None = match.group("server") or None
+    port = DEFAULT_PORTS[scheme]
+    if server is not None and ":" in server:
+        server, _, port_text = server.rpartition(":")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise UrlError(f"bad port {port_text!r} in {url!r}")
+        port = int(port_text)
+        server = server or None
+    return SplitUrl(scheme, server, port, match.group("path"), match.group("query"))
