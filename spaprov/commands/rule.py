@@ -29,26 +29,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     actions = rule.add_subparsers(dest="rule_action", required=True, metavar="ACTION")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        action = actions.add_parser(name, help=help_text)
-        action.add_argument("rule", metavar="RULE|@FILE",
-                            help="the rule text, or @FILE to read it from a file (@- for stdin)")
-        action.add_argument("--kind", choices=[k.value for k in RuleKind], default="profile",
-                            help="which parameter the rule is for (default: profile)")
+        action: argparse.ArgumentParser = actions.add_parser(name, help=help_text)
+        action.add_argument(
+            "rule", metavar="RULE|@FILE", help="the rule text, or @FILE to read it from a file (@- for stdin)"
+        )
+        action.add_argument(
+            "--kind",
+            choices=[k.value for k in RuleKind],
+            default="profile",
+            help="which parameter the rule is for (default: profile)",
+        )
         return action
 
     add("check", "parse a rule; exit 1 with line:col and a caret on error").set_defaults(run=run_check)
     evaluate_parser = add("eval", "show what a phone in a given state would fetch")
-    evaluate_parser.add_argument("--set", dest="assignments", action="append", default=[],
-                                 metavar="NAME=VALUE",
-                                 help="phone state: a macro (EMS=mobile) or flat-profile name "
-                                 "(EM_Login_State=mobile); repeatable")
+    evaluate_parser.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="phone state: a macro (EMS=mobile) or flat-profile name (EM_Login_State=mobile); repeatable",
+    )
     evaluate_parser.add_argument("--trace", action="store_true", help="show every comparison")
     evaluate_parser.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate_parser.add_argument("--show-secrets", action="store_true",
-                                 help="print --pwd and --key values instead of masking them")
+    evaluate_parser.add_argument(
+        "--show-secrets", action="store_true", help="print --pwd and --key values instead of masking them"
+    )
     evaluate_parser.set_defaults(run=run_eval)
-    add("lint", "warn about rules that parse but probably misbehave (exit 1 on any warning)"
-        ).set_defaults(run=run_lint)
+    add("lint", "warn about rules that parse but probably misbehave (exit 1 on any warning)").set_defaults(
+        run=run_lint
+    )
     add("fmt", "print the rule in canonical form").set_defaults(run=run_fmt)
 
 
@@ -131,8 +142,10 @@ def describe(result: Evaluation, count: int, *, show_secrets: bool = False) -> s
     lines: list[str] = []
     if result.trace is not None:
         for step in result.trace:
-            lines.append(f"alternative {step.alternative + 1}: "
-                         f"{'condition holds' if step.matched else 'condition fails'}")
+            lines.append(
+                f"alternative {step.alternative + 1}: "
+                f"{'condition holds' if step.matched else 'condition fails'}"
+            )
             for c in step.comparisons:
                 verdict = "error: " + c.error if c.error else str(c.result).lower()
                 lines.append(f"    {c.left!r} {c.op} {c.right!r} -> {verdict}")
@@ -145,16 +158,22 @@ def describe(result: Evaluation, count: int, *, show_secrets: bool = False) -> s
     if result.url is not None:
         lines.append(f"  fetch {result.url}")
         if result.scheme is not None:
-            lines.append(f"    scheme {result.scheme}, server {result.server or '(DHCP option 66)'}, "
-                         f"port {result.port}, path {result.path}"
-                         + (f", query {result.query!r}" if result.query is not None else ""))
+            lines.append(
+                f"    scheme {result.scheme}, server {result.server or '(DHCP option 66)'}, "
+                f"port {result.port}, path {result.path}"
+                + (f", query {result.query!r}" if result.query is not None else "")
+            )
         options = result.options
-        shown = {"uid": options.uid, "pwd": _mask(options.pwd, show_secrets),
-                 "key": _mask(options.key, show_secrets), "post": options.post,
-                 "alias": options.alias}
-        for name, value in shown.items():
-            if value is not None:
-                lines.append(f"    --{name} {value}")
+        shown: dict[str, str | None] = {
+            "uid": options.uid,
+            "pwd": _mask(options.pwd, show_secrets),
+            "key": _mask(options.key, show_secrets),
+            "post": options.post,
+            "alias": options.alias,
+        }
+        for option, shown_value in shown.items():
+            if shown_value is not None:
+                lines.append(f"    --{option} {shown_value}")
         if options.delta:
             lines.append("    --delta")
     for error in result.errors:

@@ -32,7 +32,20 @@ _SECURE_OPTIONS = {"--uid", "--pwd", "--key"}
 _PARAMETER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
 _URL_SHAPE = re.compile(r"(?:(?P<scheme>[^:/]*)://)?(?P<server>[^/]*)(?P<path>.*)", re.DOTALL)
 _SCHEMES = {"tftp", "http", "https"}
+# A URL that is one macro (`$A`, `$(B)`: the whole URL kept in a GPP) is checked once expanded.
+_WHOLE_URL_MACRO = re.compile(r"\$(?:[A-Z0-9]+|\([A-Z0-9]+(?::[0-9]+){0,2}\))")
 _SWVER = Template.compile("$SWVER")
+
+
+LarkTree = Tree[Token]
+
+
+def _tokens(tree: LarkTree) -> list[Token]:
+    return [child for child in tree.children if isinstance(child, Token)]
+
+
+def _subtrees(tree: LarkTree, data: str | None = None) -> list[LarkTree]:
+    return [c for c in tree.children if isinstance(c, Tree) and (data is None or c.data == data)]
 
 
 class Builder:
@@ -47,11 +60,10 @@ class Builder:
         return RuleSyntaxError(span.line, span.column, message, source=self.source, text=text)
 
     # -- rules ----------------------------------------------------------------------------------
-    def rule(self, tree: Tree) -> Rule:
+    def rule(self, tree: LarkTree) -> Rule:
         if tree.data == "trigger":
             return self.trigger(tree)
-        raw = [child for child in tree.children if isinstance(child, Tree)]
-        bars = [child for child in tree.children if isinstance(child, Token)]
+        raw, bars = _subtrees(tree), _tokens(tree)
         if len(raw) == 1 and not raw[0].children:
             return Rule((), self.kind, self.source)  # empty rule, or only a comment
         alternatives = []
@@ -71,8 +83,8 @@ class Builder:
         self.check_kind(result)
         return result
 
-    def trigger(self, tree: Tree) -> Rule:
-        items = [child for child in tree.children if isinstance(child, Tree)]
+    def trigger(self, tree: LarkTree) -> Rule:
+        items = _subtrees(tree)
         if not items:
             return Rule((), self.kind, self.source)
         comparisons = tuple(self.comparison(item) for item in items)
@@ -86,35 +98,40 @@ class Builder:
                     raise self.error(alternative.options.span, "an Upgrade_Rule takes no [options]")
         if self.kind is RuleKind.REPORT:
             first = rule.alternatives[0] if rule.alternatives else None
-            if len(rule.alternatives) != 1 or first is None or first.url is None or (
-                first.condition is not None or first.assignments
+            if (
+                len(rule.alternatives) != 1
+                or first is None
+                or first.url is None
+                or (first.condition is not None or first.assignments)
             ):
                 where = first.span if first else Span(1, 1)
                 raise self.error(where, "a Report_Rule is one URL, optionally with [options]")
 
     # -- alternatives ---------------------------------------------------------------------------
-    def alternative(self, tree: Tree) -> Alternative:
+    def alternative(self, tree: LarkTree) -> Alternative:
         condition: Condition | None = None
         assignments: tuple[Assignment, ...] | None = None
         options: Options | None = None
         url: Template | None = None
-        for node in tree.children:
-            assert isinstance(node, Tree)
+        for node in _subtrees(tree):
             if node.data == "clause":
-                opening: Token = node.children[0]  # type: ignore[assignment]
-                mark: Token = node.children[-1]  # type: ignore[assignment]
+                opening, *_, mark = _tokens(node)
                 if mark == "?":
                     if condition is not None:
-                        raise self.error(opening, "an alternative takes one ( condition )?: join "
-                                         'comparisons with "and" inside it')
+                        raise self.error(
+                            opening,
+                            'an alternative takes one ( condition )?: join comparisons with "and" inside it',
+                        )
                     if assignments is not None:
-                        raise self.error(opening, "the ( condition )? must come before the "
-                                         "( assignments )!")
+                        raise self.error(opening, "the ( condition )? must come before the ( assignments )!")
                     condition = self.condition(node)
                 else:
                     if assignments is not None:
-                        raise self.error(opening, "an alternative takes one ( assignments )!: "
-                                         'separate assignments with ";" inside it')
+                        raise self.error(
+                            opening,
+                            "an alternative takes one ( assignments )!: "
+                            'separate assignments with ";" inside it',
+                        )
                     assignments = self.assignments(node)
             else:  # target
                 options, url = self.target(node)
@@ -122,17 +139,16 @@ class Builder:
         return Alternative(condition, assignments or (), options, url, span)
 
     # -- clauses --------------------------------------------------------------------------------
-    def _clause_parts(self, tree: Tree) -> tuple[Token, list[Tree], list[Token]]:
-        opening: Token = tree.children[0]  # type: ignore[assignment]
-        items = [c for c in tree.children if isinstance(c, Tree) and c.data == "item"]
-        separators = [c.children[0] for c in tree.children if isinstance(c, Tree) and c.data == "separator"]
-        return opening, items, separators  # type: ignore[return-value]
+    def _clause_parts(self, tree: LarkTree) -> tuple[Token, list[LarkTree], list[Token]]:
+        separators = [token for node in _subtrees(tree, "separator") for token in _tokens(node)]
+        return _tokens(tree)[0], _subtrees(tree, "item"), separators
 
-    def condition(self, tree: Tree) -> Condition:
+    def condition(self, tree: LarkTree) -> Condition:
         opening, items, separators = self._clause_parts(tree)
         if not items:
-            raise self.error(opening, "empty condition: write a comparison such as "
-                             '("$EMS" eq "mobile") before "?"')
+            raise self.error(
+                opening, 'empty condition: write a comparison such as ("$EMS" eq "mobile") before "?"'
+            )
         for separator in separators:
             if separator.type == "SEMI":
                 raise self.error(separator, 'comparisons in a condition are joined with "and", not ";"')
@@ -141,10 +157,9 @@ class Builder:
         comparisons = tuple(self.comparison(item) for item in items)
         return Condition(comparisons, _span(opening))
 
-    def comparison(self, tree: Tree) -> Comparison:
-        children = tree.children
-        op_token: Token = next(c for c in children if isinstance(c, Token))  # type: ignore[assignment]
-        operands = [c for c in children if isinstance(c, Tree)]
+    def comparison(self, tree: LarkTree) -> Comparison:
+        (op_token,) = _tokens(tree)
+        operands = _subtrees(tree)
         op = SYMBOLIC_OPS.get(str(op_token)) or Op(str(op_token))
         implicit = len(operands) == 1
         if implicit:
@@ -162,20 +177,23 @@ class Builder:
                 'sides for a string comparison ("$EMS" eq "mobile") or neither for a numeric one',
             )
         if left.quoted and op.is_ordering:
-            raise self.error(op_token, f'"{op_token}" cannot compare strings: strings support only '
-                             "eq and ne (leave numbers and versions unquoted to order them)")
+            raise self.error(
+                op_token,
+                f'"{op_token}" cannot compare strings: strings support only '
+                "eq and ne (leave numbers and versions unquoted to order them)",
+            )
         span = left.span if not implicit else _span(op_token)
         return Comparison(left, op, right, span, str(op_token), implicit)
 
-    def operand(self, tree: Tree) -> Operand:
-        token: Token = tree.children[0]  # type: ignore[assignment]
+    def operand(self, tree: LarkTree) -> Operand:
+        (token,) = _tokens(tree)
         if token.type == "STRING":
             return Operand(Template.compile(token[1:-1]), True, None, _span(token))
         template = Template.compile(str(token))
         constant = classify(template.text) if template.is_constant else None
         return Operand(template, False, constant, _span(token))
 
-    def assignments(self, tree: Tree) -> tuple[Assignment, ...]:
+    def assignments(self, tree: LarkTree) -> tuple[Assignment, ...]:
         opening, items, separators = self._clause_parts(tree)
         if not items:
             raise self.error(opening, 'empty assignments: write Name = "value" before "!"')
@@ -184,20 +202,21 @@ class Builder:
                 raise self.error(separator, 'assignments are separated by ";", not "and"')
         return tuple(self.assignment(item) for item in items)
 
-    def assignment(self, tree: Tree) -> Assignment:
-        children = tree.children
-        op_token: Token = next(c for c in children if isinstance(c, Token))  # type: ignore[assignment]
-        operands = [c.children[0] for c in children if isinstance(c, Tree)]
+    def assignment(self, tree: LarkTree) -> Assignment:
+        (op_token,) = _tokens(tree)
+        operands = [_tokens(operand)[0] for operand in _subtrees(tree)]
         if len(operands) == 1:
             raise self.error(op_token, 'an assignment needs a parameter name before "="')
         name_token, value_token = operands
         assert isinstance(name_token, Token) and isinstance(value_token, Token)
         if op_token != "=":
-            raise self.error(op_token, f'assignments use "=", not "{op_token}" (did you mean '
-                             '"?" after a condition?)')
+            raise self.error(
+                op_token, f'assignments use "=", not "{op_token}" (did you mean "?" after a condition?)'
+            )
         if name_token.type != "BARE" or not _PARAMETER_NAME.fullmatch(name_token):
-            raise self.error(name_token, f"{name_token} is not a parameter name (such as "
-                             "User_ID_1_, GPP_A or a)")
+            raise self.error(
+                name_token, f"{name_token} is not a parameter name (such as User_ID_1_, GPP_A or a)"
+            )
         if value_token.type != "STRING":
             raise self.error(value_token, f'assignment values must be quoted: "{value_token}"')
         name = str(name_token)
@@ -206,24 +225,22 @@ class Builder:
         return Assignment(name, Template.compile(value_token[1:-1]), _span(name_token))
 
     # -- options and URL ------------------------------------------------------------------------
-    def target(self, tree: Tree) -> tuple[Options | None, Template]:
-        url_token: Token = tree.children[-1]  # type: ignore[assignment]
-        options = self.options(tree.children[0]) if len(tree.children) == 2 else None  # type: ignore[arg-type]
+    def target(self, tree: LarkTree) -> tuple[Options | None, Template]:
+        (url_token,) = _tokens(tree)
+        option_trees = _subtrees(tree, "options")
+        options = self.options(option_trees[0]) if option_trees else None
         return options, self.url(url_token)
 
-    def options(self, tree: Tree) -> Options:
-        opening: Token = tree.children[0]  # type: ignore[assignment]
+    def options(self, tree: LarkTree) -> Options:
+        opening = _tokens(tree)[0]
         seen: dict[str, Token] = {}
         values: dict[str, Template | None] = {}
-        for node in tree.children:
-            if not isinstance(node, Tree):
-                continue
-            name: Token = node.children[0]  # type: ignore[assignment]
-            value: Token | None = node.children[1] if len(node.children) > 1 else None  # type: ignore[assignment]
+        for node in _subtrees(tree):
+            name, *rest = _tokens(node)
+            value = rest[0] if rest else None
             option = str(name)
             if option not in OPTION_NAMES:
-                raise self.error(name, f"unknown option {option}: the options are "
-                                 + ", ".join(OPTION_NAMES))
+                raise self.error(name, f"unknown option {option}: the options are " + ", ".join(OPTION_NAMES))
             if option in seen:
                 raise self.error(name, f"{option} is given twice")
             seen[option] = name
@@ -237,8 +254,10 @@ class Builder:
                 raise self.error(name, f"{option} needs a value")
             text = value[1:-1] if value.type == "STRING" else str(value)
             template = Template.compile(text, secure=option in _SECURE_OPTIONS)
-            if option in ("--post", "--alias") and template.is_constant and not (
-                len(text) == 1 and text in GPP_LETTERS.lower()
+            if (
+                option in ("--post", "--alias")
+                and template.is_constant
+                and not (len(text) == 1 and text in GPP_LETTERS.lower())
             ):
                 raise self.error(value, f"{option} takes one GPP letter a..p, not {text!r}")
             values[option] = template
@@ -262,9 +281,12 @@ class Builder:
         scheme, server, path = shape.group("scheme"), shape.group("server"), shape.group("path")
         if scheme is not None and "$" not in scheme and scheme.lower() not in _SCHEMES:
             raise self.error(token, f"unsupported URL scheme {scheme!r}: use tftp, http or https")
-        if not path.startswith("/") and not ("$" in server and not path):
-            raise self.error(token, f"the URL {text} has no absolute path: the file path must "
-                             'start with "/" (for example /spa$MA.cfg)')
+        if not path.startswith("/") and not _WHOLE_URL_MACRO.fullmatch(text):
+            raise self.error(
+                token,
+                f"the URL {text} has no absolute path: the file path must "
+                'start with "/" (for example /spa$MA.cfg)',
+            )
         if ":" in server and "$" not in server:
             port = server.rsplit(":", 1)[1]
             if not port.isdigit() or not 0 < int(port) < 65536:
@@ -276,7 +298,7 @@ def _span(token: Token) -> Span:
     return Span(token.line or 1, token.column or 1)
 
 
-def _first_token(tree: Tree) -> Token:
+def _first_token(tree: LarkTree) -> Token:
     for token in tree.scan_values(lambda value: isinstance(value, Token)):
         return token
     raise AssertionError("an alternative with children has a token")

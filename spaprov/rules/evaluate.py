@@ -8,8 +8,7 @@ assignments, so the URL is expanded with the state as given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from spaprov.rules.ast import Comparison, Op, Operand, Rule, RuleKind
 from spaprov.rules.macros import normalize_state
@@ -18,8 +17,7 @@ from spaprov.rules.urls import UrlError, split_url
 from spaprov.rules.values import Version, classify, compare
 
 
-@dataclass(frozen=True)
-class OptionValues:
+class OptionValues(NamedTuple):
     uid: str | None = None
     pwd: str | None = None
     key: str | None = None
@@ -28,15 +26,20 @@ class OptionValues:
     delta: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"uid": self.uid, "pwd": self.pwd, "key": self.key, "post": self.post,
-                "alias": self.alias, "delta": self.delta}
+        return {
+            "uid": self.uid,
+            "pwd": self.pwd,
+            "key": self.key,
+            "post": self.post,
+            "alias": self.alias,
+            "delta": self.delta,
+        }
 
 
 NO_OPTIONS = OptionValues()
 
 
-@dataclass(frozen=True)
-class ComparisonTrace:
+class ComparisonTrace(NamedTuple):
     left: str
     op: str
     right: str
@@ -44,24 +47,34 @@ class ComparisonTrace:
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"left": self.left, "op": self.op, "right": self.right, "result": self.result,
-                "error": self.error}
+        return {
+            "left": self.left,
+            "op": self.op,
+            "right": self.right,
+            "result": self.result,
+            "error": self.error,
+        }
 
 
-@dataclass(frozen=True)
-class AlternativeTrace:
+class AlternativeTrace(NamedTuple):
     alternative: int
     comparisons: tuple[ComparisonTrace, ...]
     matched: bool
 
     def to_json(self) -> dict[str, Any]:
-        return {"alternative": self.alternative, "matched": self.matched,
-                "comparisons": [c.to_json() for c in self.comparisons]}
+        return {
+            "alternative": self.alternative,
+            "matched": self.matched,
+            "comparisons": [c.to_json() for c in self.comparisons],
+        }
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """The outcome; `alternative` is None when no alternative applied (the rule is skipped)."""
+class Evaluation(NamedTuple):
+    """The outcome; `alternative` is None when no alternative applied (the rule is skipped).
+
+    Result types are NamedTuples rather than frozen dataclasses: they are built on every
+    evaluation, and a frozen dataclass pays one object.__setattr__ per field.
+    """
 
     alternative: int | None
     url: str | None = None
@@ -77,8 +90,13 @@ class Evaluation:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "alternative": self.alternative, "url": self.url, "scheme": self.scheme,
-            "server": self.server, "port": self.port, "path": self.path, "query": self.query,
+            "alternative": self.alternative,
+            "url": self.url,
+            "scheme": self.scheme,
+            "server": self.server,
+            "port": self.port,
+            "path": self.path,
+            "query": self.query,
             "options": self.options.to_json(),
             "assignments": [list(pair) for pair in self.assignments],
             "errors": list(self.errors),
@@ -92,8 +110,13 @@ class _TypeError(Exception):
     """A comparison between values that are not numbers or versions (reported, not raised)."""
 
 
-def evaluate(rule: Rule | str, state: Mapping[str, object] | None = None, *,
-             kind: RuleKind | str = RuleKind.PROFILE, trace: bool = False) -> Evaluation:
+def evaluate(
+    rule: Rule | str,
+    state: Mapping[str, object] | None = None,
+    *,
+    kind: RuleKind | str = RuleKind.PROFILE,
+    trace: bool = False,
+) -> Evaluation:
     """Evaluate `rule` (a parsed Rule, or rule text, parsed once and cached) for a phone state.
 
     `state` maps macro names (`EMS`, `MUID`, `MA`…) or flat-profile names (`EM_Login_State`,
@@ -170,40 +193,62 @@ def _number(operand: Operand, values: Mapping[str, str]) -> Version:
     text = operand.template.expand(values)
     number = classify(text)
     if number is None:
-        raise _TypeError(f"{operand.template.text} is {text!r}, which is neither an integer nor "
-                         "a version: the comparison is false")
+        raise _TypeError(
+            f"{operand.template.text} is {text!r}, which is neither an integer nor "
+            "a version: the comparison is false"
+        )
     return number
 
 
-def _chosen(rule: Rule, index: int, values: Mapping[str, str], errors: list[str],
-            traces: list[AlternativeTrace] | None) -> Evaluation:
+def _chosen(
+    rule: Rule,
+    index: int,
+    values: Mapping[str, str],
+    errors: list[str],
+    traces: list[AlternativeTrace] | None,
+) -> Evaluation:
     alternative = rule.alternatives[index]
     assignments = tuple((a.name, a.value.expand(values)) for a in alternative.assignments)
     if alternative.url is None:
         return Evaluation(index, assignments=assignments, errors=tuple(errors), trace=_freeze(traces))
     url = alternative.url.expand(values)
     opts = alternative.options
-    options = NO_OPTIONS if opts is None else OptionValues(
-        uid=opts.uid.expand(values) if opts.uid else None,
-        pwd=opts.pwd.expand(values) if opts.pwd else None,
-        key=opts.key.expand(values) if opts.key else None,
-        post=opts.post.expand(values) if opts.post else None,
-        alias=opts.alias.expand(values) if opts.alias else None,
-        delta=opts.delta,
+    options = (
+        NO_OPTIONS
+        if opts is None
+        else OptionValues(
+            uid=opts.uid.expand(values) if opts.uid else None,
+            pwd=opts.pwd.expand(values) if opts.pwd else None,
+            key=opts.key.expand(values) if opts.key else None,
+            post=opts.post.expand(values) if opts.post else None,
+            alias=opts.alias.expand(values) if opts.alias else None,
+            delta=opts.delta,
+        )
     )
     try:
         parts = split_url(url)
     except UrlError as error:
         errors.append(str(error))
-        return Evaluation(index, url, options=options, assignments=assignments,
-                          errors=tuple(errors), trace=_freeze(traces))
-    return Evaluation(index, url, parts.scheme, parts.server, parts.port, parts.path, parts.query,
-                      options, assignments, tuple(errors), _freeze(traces))
+        return Evaluation(
+            index, url, options=options, assignments=assignments, errors=tuple(errors), trace=_freeze(traces)
+        )
+    return Evaluation(
+        index,
+        url,
+        parts.scheme,
+        parts.server,
+        parts.port,
+        parts.path,
+        parts.query,
+        options,
+        assignments,
+        tuple(errors),
+        _freeze(traces),
+    )
 
 
 def _freeze(traces: list[AlternativeTrace] | None) -> tuple[AlternativeTrace, ...] | None:
     return None if traces is None else tuple(traces)
 
 
-__all__ = ["Evaluation", "OptionValues", "AlternativeTrace", "ComparisonTrace", "evaluate",
-           "RuleKind"]
+__all__ = ["AlternativeTrace", "ComparisonTrace", "Evaluation", "OptionValues", "RuleKind", "evaluate"]

@@ -46,8 +46,13 @@ def _operand(operand: Operand) -> str:
 
 def _options(options: Options) -> str:
     items: list[str] = []
-    for name, value in (("--uid", options.uid), ("--pwd", options.pwd), ("--key", options.key),
-                        ("--post", options.post), ("--alias", options.alias)):
+    for name, value in (
+        ("--uid", options.uid),
+        ("--pwd", options.pwd),
+        ("--key", options.key),
+        ("--post", options.post),
+        ("--alias", options.alias),
+    ):
         if value is not None:
             items.append(f"{name} {_option_value(value)}")
     if options.delta:

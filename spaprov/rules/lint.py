@@ -28,8 +28,12 @@ class LintWarning:
         return f"{self.line}:{self.column}: warning: {self.message} [{self.code}]"
 
 
-def lint(rule: Rule | str, *, kind: RuleKind | str = RuleKind.PROFILE,
-         served_paths: Mapping[str, bool] | None = None) -> tuple[LintWarning, ...]:
+def lint(
+    rule: Rule | str,
+    *,
+    kind: RuleKind | str = RuleKind.PROFILE,
+    served_paths: Mapping[str, bool] | None = None,
+) -> tuple[LintWarning, ...]:
     """Warnings for `rule`, sorted by position.
 
     `served_paths`, when given, maps each path the spaprov server serves to whether it requires
@@ -50,16 +54,18 @@ def _check(rule: Rule, served_paths: Mapping[str, bool] | None) -> Iterator[Lint
     always_taken: int | None = None
     for index, alternative in enumerate(rule.alternatives):
         if always_taken is not None:
-            yield _warn(alternative.span, "unreachable",
-                        f"alternative {index + 1} is never reached: the condition of alternative "
-                        f"{always_taken + 1} is always true")
+            yield _warn(
+                alternative.span,
+                "unreachable",
+                f"alternative {index + 1} is never reached: the condition of alternative "
+                f"{always_taken + 1} is always true",
+            )
         if alternative.condition is not None:
             verdict = _constant_verdict(alternative.condition)
             if verdict is True and always_taken is None and rule.kind is not RuleKind.TRIGGER:
                 always_taken = index
             if verdict is False or _contradicts_itself(alternative.condition):
-                yield _warn(alternative.condition.span, "never-true",
-                            "this condition can never be true")
+                yield _warn(alternative.condition.span, "never-true", "this condition can never be true")
             for comparison in alternative.condition.comparisons:
                 yield from _check_comparison(comparison)
         yield from _check_macros(alternative)
@@ -71,17 +77,26 @@ def _check(rule: Rule, served_paths: Mapping[str, bool] | None) -> Iterator[Lint
 def _check_comparison(comparison: Comparison) -> Iterator[LintWarning]:
     if comparison.written_op in _XML_UNSAFE_OPS:
         word = comparison.op.value
-        yield _warn(comparison.span, "xml-escape",
-                    f'"{comparison.written_op}" must be escaped inside an XML profile; write "{word}"')
+        yield _warn(
+            comparison.span,
+            "xml-escape",
+            f'"{comparison.written_op}" must be escaped inside an XML profile; write "{word}"',
+        )
     if comparison.implicit_left or comparison.written_op == "!":
-        yield _warn(comparison.span, "legacy",
-                    f"legacy syntax (pre-2.0.6 firmware); write "
-                    f"{'$SWVER ' if comparison.implicit_left else ''}{comparison.op.value} instead")
+        yield _warn(
+            comparison.span,
+            "legacy",
+            f"legacy syntax (pre-2.0.6 firmware); write "
+            f"{'$SWVER ' if comparison.implicit_left else ''}{comparison.op.value} instead",
+        )
     for operand in (comparison.left, comparison.right):
         if not operand.quoted and operand.template.is_constant and operand.constant is None:
-            yield _warn(operand.span, "not-a-number",
-                        f"{operand.template.text!r} is neither an integer nor a version: this "
-                        "comparison is always false (quote both sides to compare strings)")
+            yield _warn(
+                operand.span,
+                "not-a-number",
+                f"{operand.template.text!r} is neither an integer nor a version: this "
+                "comparison is always false (quote both sides to compare strings)",
+            )
 
 
 def _constant_verdict(condition: Condition) -> bool | None:
@@ -103,8 +118,12 @@ def _constant_verdict(condition: Condition) -> bool | None:
 
 
 _ORDER_TESTS = {
-    Op.EQ: lambda o: o == 0, Op.NE: lambda o: o != 0, Op.LT: lambda o: o < 0,
-    Op.LE: lambda o: o <= 0, Op.GT: lambda o: o > 0, Op.GE: lambda o: o >= 0,
+    Op.EQ: lambda o: o == 0,
+    Op.NE: lambda o: o != 0,
+    Op.LT: lambda o: o < 0,
+    Op.LE: lambda o: o <= 0,
+    Op.GT: lambda o: o > 0,
+    Op.GE: lambda o: o >= 0,
 }
 
 
@@ -154,9 +173,11 @@ def _check_macros(alternative: Alternative) -> Iterator[LintWarning]:
         if not secure:
             for name in SECURE_NAMES:
                 if f"${name}" in template.text.replace("$$", ""):
-                    yield _warn(span, "secure-macro",
-                                f"${name} expands only inside --key, --uid and --pwd; here it "
-                                "stays as written")
+                    yield _warn(
+                        span,
+                        "secure-macro",
+                        f"${name} expands only inside --key, --uid and --pwd; here it stays as written",
+                    )
 
 
 def _check_credentials(alternative: Alternative) -> Iterator[LintWarning]:
@@ -164,13 +185,19 @@ def _check_credentials(alternative: Alternative) -> Iterator[LintWarning]:
     if options is None or options.uid is None:
         return
     if options.pwd is not None and options.pwd.is_constant and options.pwd.text:
-        yield _warn(options.span, "literal-password",
-                    "--pwd is a literal password, readable by anyone who reads the profile; use a "
-                    "macro ($PPWD, $MPWD, $SA…)")
+        yield _warn(
+            options.span,
+            "literal-password",
+            "--pwd is a literal password, readable by anyone who reads the profile; use a "
+            "macro ($PPWD, $MPWD, $SA…)",
+        )
     url = alternative.url.text.lower() if alternative.url is not None else ""
     if url.startswith(_PLAIN_SCHEMES) or "://" not in url:
-        yield _warn(options.span, "plaintext-credentials",
-                    "credentials sent over plain http/tftp can be read on the network; use https")
+        yield _warn(
+            options.span,
+            "plaintext-credentials",
+            "credentials sent over plain http/tftp can be read on the network; use https",
+        )
 
 
 def _check_route(alternative: Alternative, served_paths: Mapping[str, bool]) -> Iterator[LintWarning]:
@@ -182,8 +209,11 @@ def _check_route(alternative: Alternative, served_paths: Mapping[str, bool]) -> 
     if path not in served_paths:
         yield _warn(span, "unserved-path", f"the spaprov server does not serve {path}")
     elif served_paths[path] and (alternative.options is None or alternative.options.uid is None):
-        yield _warn(span, "missing-credentials",
-                    f"{path} requires Digest credentials but this alternative sends no --uid/--pwd")
+        yield _warn(
+            span,
+            "missing-credentials",
+            f"{path} requires Digest credentials but this alternative sends no --uid/--pwd",
+        )
 
 
 __all__ = ["LintWarning", "RuleSyntaxError", "lint"]

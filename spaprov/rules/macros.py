@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -57,6 +57,9 @@ class MacroRef:
 Part = str | MacroRef
 
 
+Expander = Callable[[Mapping[str, str]], str]
+
+
 @dataclass(frozen=True)
 class Template:
     """Text that may contain macros.  Equal when the written text is equal."""
@@ -64,6 +67,8 @@ class Template:
     text: str
     parts: tuple[Part, ...] = field(compare=False, repr=False, default=())
     secure: bool = field(compare=False, repr=False, default=False)
+    # `expand(values)`: generated once per distinct text (see _expander); the evaluator's hot path.
+    expand: Expander = field(compare=False, repr=False, default=lambda values: "")
 
     @classmethod
     def compile(cls, text: str, *, secure: bool = False) -> Template:
@@ -77,21 +82,32 @@ class Template:
     def macro_names(self) -> tuple[str, ...]:
         return tuple(part.name for part in self.parts if isinstance(part, MacroRef))
 
-    def expand(self, values: Mapping[str, str]) -> str:
-        parts = self.parts
-        if len(parts) == 1 and isinstance(parts[0], str):
-            return parts[0]
-        out = []
-        for part in parts:
-            if isinstance(part, str):
-                out.append(part)
-            else:
-                value = values.get(part.name, "")
-                if part.offset or part.length is not None:
-                    end = None if part.length is None else part.offset + part.length
-                    value = value[part.offset : end]
-                out.append(value)
-        return "".join(out)
+
+def _expander(parts: tuple[Part, ...]) -> Expander:
+    """A closure specialised to the shape of `parts`: cheap to build (parse stays fast) and
+    close to a hand-written lookup for the common shapes ("$EMS", "", "$MUID$PDOM")."""
+    if len(parts) == 1:
+        only = parts[0]
+        if isinstance(only, str):
+            return lambda values: only
+        return _macro_getter(only)
+    if all(isinstance(p, MacroRef) and not p.offset and p.length is None for p in parts) and len(parts) == 2:
+        first, second = (p.name for p in parts if isinstance(p, MacroRef))
+        return lambda values: values.get(first, "") + values.get(second, "")
+    getters = tuple(_literal(p) if isinstance(p, str) else _macro_getter(p) for p in parts)
+    return lambda values: "".join([getter(values) for getter in getters])
+
+
+def _literal(text: str) -> Expander:
+    return lambda values: text
+
+
+def _macro_getter(ref: MacroRef) -> Expander:
+    name = ref.name
+    if not ref.offset and ref.length is None:
+        return lambda values: values.get(name, "")
+    start, end = ref.offset, None if ref.length is None else ref.offset + ref.length
+    return lambda values: values.get(name, "")[start:end]
 
 
 def unknown_macros(text: str) -> tuple[str, ...]:
@@ -161,7 +177,8 @@ def _compile(text: str, secure: bool) -> Template:
             literal.append("$" + name)
         index += 1 + len(name)
     flush_literal()
-    return Template(text, tuple(parts) or ("",), secure)
+    compiled = tuple(parts) or ("",)
+    return Template(text, compiled, secure, _expander(compiled))
 
 
 class StateError(ValueError):
@@ -178,11 +195,15 @@ def normalize_state(state: Mapping[str, object]) -> dict[str, str]:
     for name, raw in state.items():
         macro = FLAT_PROFILE_NAMES.get(name, name)
         if macro not in KNOWN_MACROS:
-            raise StateError(f"unknown phone-state name {name!r}: use a macro name (EMS, MUID, A…) "
-                             "or a flat-profile name (EM_Login_State, GPP_A…)")
-        values[macro] = "" if raw is None else str(raw)
-    macs = {values[name] for name in _MAC_NAMES if values.get(name)}
-    if macs:
+            raise StateError(
+                f"unknown phone-state name {name!r}: use a macro name (EMS, MUID, A…) "
+                "or a flat-profile name (EM_Login_State, GPP_A…)"
+            )
+        values[macro] = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+    if "MA" in values or "MAU" in values or "MAC" in values:
+        macs = {values[name] for name in _MAC_NAMES if values.get(name)}
+        if not macs:
+            return values
         digits = {_mac_digits(mac) for mac in macs}
         if len(digits) > 1:
             raise StateError("MA, MAU and MAC name different MAC addresses")

@@ -25,8 +25,9 @@ def parse(text: str, kind: RuleKind | str = RuleKind.PROFILE) -> Rule:
     except ValueError:
         raise RuleSyntaxError(1, 1, f"unknown rule kind {kind!r}", source=text) from None
     if len(text) > MAX_RULE_LENGTH:
-        raise RuleSyntaxError(1, 1, f"the rule is {len(text)} characters long; the limit is "
-                              f"{MAX_RULE_LENGTH}", source=text)
+        raise RuleSyntaxError(
+            1, 1, f"the rule is {len(text)} characters long; the limit is {MAX_RULE_LENGTH}", source=text
+        )
     start = "trigger" if rule_kind is RuleKind.TRIGGER else "rule"
     try:
         tree = lark_parser().parse(text, start=start)

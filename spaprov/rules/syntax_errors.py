@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from spaprov.rules.errors import RuleSyntaxError
 
@@ -48,17 +49,16 @@ def _locate(error: UnexpectedInput, source: str) -> tuple[int, int, str, int, se
         token = error.token
         expected = set(error.expected)
         if error.interactive_parser is not None:
-            try:
-                expected = set(error.interactive_parser.accepts())
-            except Exception:  # noqa: BLE001 - best effort: fall back to Lark's approximate set
-                pass
+            # Lark's `expected` is the merged LALR look-ahead; accepts() tries each terminal.
+            with contextlib.suppress(LarkError):
+                expected = set(error.interactive_parser.accepts())  # type: ignore[no-untyped-call]
         if token.type == "$END":
             end = _end_of_content(source)
             line, column = _line_column(source, end)
             return line, column, "", end, expected
         return token.line or 1, token.column or 1, str(token), token.start_pos or 0, expected
     assert isinstance(error, UnexpectedCharacters)
-    pos = error.pos_in_stream
+    pos = error.pos_in_stream or 0
     match = _WORD_AT.match(source, pos)
     text = match.group(0) if match else source[pos : pos + 1]
     return error.line, error.column, text, pos, set(error.allowed or ())
@@ -70,17 +70,22 @@ def _special_case(source: str, pos: int, text: str, expected: set[str]) -> str |
     if source.startswith('"', pos) and source.count('"', pos) % 2 == 1:
         return 'unclosed quote: this string has no closing "'
     if word_text in _OR_WORDS:
-        return (f'"{word_text}" is not part of the rule language: a condition joins comparisons with '
-                '"and" only; split it into alternatives instead: (A)? url | (B)? url')
+        return (
+            f'"{word_text}" is not part of the rule language: a condition joins comparisons with '
+            '"and" only; split it into alternatives instead: (A)? url | (B)? url'
+        )
     if word_text == "&&":
         return 'comparisons are joined with "and", not "&&"'
     if word_text in _NOT_WORDS or _previous_word(source, pos) in _NOT_WORDS:
-        return ('"not" is not part of the rule language: invert the comparison instead '
-                '(ne for eq, ge for lt, …)')
+        return (
+            '"not" is not part of the rule language: invert the comparison instead (ne for eq, ge for lt, …)'
+        )
     inside_condition = "OP" in expected or "BARE" in expected or "STRING" in expected
     if source.startswith("(", pos) and inside_condition:
-        return ("nested parentheses are not part of the rule language: a condition is comparisons "
-                'joined with "and" inside one ( )?')
+        return (
+            "nested parentheses are not part of the rule language: a condition is comparisons "
+            'joined with "and" inside one ( )?'
+        )
     if expected == {"CLAUSE_END"}:
         return _missing_clause_end(source, pos)
     if "RSQB" in expected and "OPTNAME" in expected and not text:
@@ -97,7 +102,9 @@ def _missing_clause_end(source: str, pos: int) -> str:
     inside = source[opening + 1 : pos] if opening != -1 else ""
     if ";" in inside:
         return 'expected "!" after the assignments'
-    if _CONDITION_HINT.search(inside) and not re.fullmatch(r'\s*[A-Za-z][\w\-]*\s*=\s*"[^"]*"\s*\)\s*', inside):
+    if _CONDITION_HINT.search(inside) and not re.fullmatch(
+        r'\s*[A-Za-z][\w\-]*\s*=\s*"[^"]*"\s*\)\s*', inside
+    ):
         return 'expected "?" after the condition'
     return 'expected "?" after a condition or "!" after assignments'
 
