@@ -22,3 +22,4 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/digest.py

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from spaprov import __version__
-from spaprov.commands import rule
+from spaprov.commands import rule, user
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spaprov {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     rule.register(subparsers)
+    user.register(subparsers)
     return parser
 
 

@@ -1,0 +1,187 @@
+"""HTTP Digest verification (RFC 7616, with RFC 2069 responses only when a site enables them).
+
+`DigestAuthenticator.authenticate()` takes the method, the request target, the Authorization
+header and the client address, and says what to answer: OK with the identity, a challenge
+(optionally stale), 429 during a lockout, or 400 for a malformed header.  Pure: no aiohttp.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
+
+from spaprov.auth.header import AuthHeaderError, DigestCredentials, build_challenge, parse_authorization
+from spaprov.auth.nonce import NonceFactory, NonceState
+from spaprov.auth.replay import ReplayGuard, ReplayVerdict
+from spaprov.auth.throttle import FailureThrottle
+from spaprov.clock import Clock
+
+log = logging.getLogger("spaprov.auth")
+
+# RFC 7616 names → hash constructors.  Preference order for challenges: strongest first (§3.7).
+ALGORITHMS: dict[str, Callable[[bytes], Any]] = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
+
+
+class CredentialLookup(Protocol):
+    def ha1(self, username: str, algorithm: str) -> str | None:
+        """Hex H(username:realm:password) for `algorithm` ("MD5" or "SHA-256"), or None."""
+        ...
+
+
+class Verdict(enum.Enum):
+    OK = 200
+    CHALLENGE = 401
+    LOCKED = 429
+    BAD_REQUEST = 400
+
+
+class AuthResult(NamedTuple):
+    verdict: Verdict
+    identity: str | None = None
+    stale: bool = False
+    retry_after: int | None = None
+    reason: str = ""  # for the log: never a secret
+
+
+def ha1(algorithm: str, username: str, realm: str, password: str) -> str:
+    return str(ALGORITHMS[algorithm](f"{username}:{realm}:{password}".encode()).hexdigest())
+
+
+def canonical_algorithm(name: str) -> str | None:
+    """ "SHA-256" or "MD5" for any spelling of them (algorithm names are case-insensitive)."""
+    upper = name.upper()
+    return upper if upper in ALGORITHMS else None
+
+
+def expected_response(credentials: DigestCredentials, ha1_hex: str, method: str) -> str:
+    """The response a client knowing the password computes (RFC 7616 §3.4.1; RFC 2069 without qop)."""
+    algorithm = canonical_algorithm(credentials.algorithm)
+    if algorithm is None:
+        raise ValueError(f"unsupported Digest algorithm {credentials.algorithm!r}")
+    return _response(ALGORITHMS[algorithm], credentials, ha1_hex, method)
+
+
+def _response(hash_function: Callable[[bytes], Any], c: DigestCredentials, ha1_hex: str, method: str) -> str:
+    ha2 = hash_function(f"{method}:{c.uri}".encode()).hexdigest()
+    if c.qop is None:
+        return str(hash_function(f"{ha1_hex}:{c.nonce}:{ha2}".encode()).hexdigest())
+    return str(hash_function(f"{ha1_hex}:{c.nonce}:{c.nc}:{c.cnonce}:{c.qop}:{ha2}".encode()).hexdigest())
+
+
+class DigestAuthenticator:
+    def __init__(
+        self,
+        realm: str,
+        credentials: CredentialLookup,
+        secret: bytes,
+        *,
+        clock: Clock,
+        nonce_lifetime: float = 300.0,
+        allow_rfc2069: bool = False,
+        max_failures: int = 5,
+        failure_window: float = 300.0,
+        lockout: float = 300.0,
+        algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
+        on_event: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        unknown = [a for a in algorithms if a not in ALGORITHMS]
+        if unknown or not algorithms:
+            raise ValueError(f"unsupported Digest algorithms {unknown}; use {list(ALGORITHMS)}")
+        self.realm = realm
+        self.algorithms = algorithms
+        self.allow_rfc2069 = allow_rfc2069
+        self._credentials = credentials
+        self._nonces = NonceFactory(secret, clock, nonce_lifetime)
+        self._replays = ReplayGuard(clock, nonce_lifetime)
+        self.throttle = FailureThrottle(
+            clock, max_failures=max_failures, window=failure_window, cooldown=lockout
+        )
+        self._opaque = self._nonces.opaque(realm)
+        # Unknown users are checked against this, so they cost the same as known ones.
+        self._decoy = {a: ha1(a, secrets.token_hex(8), realm, secrets.token_hex(16)) for a in ALGORITHMS}
+        self._on_event = on_event
+
+    def challenges(self, *, stale: bool = False, algorithms: tuple[str, ...] | None = None) -> list[str]:
+        """WWW-Authenticate values, strongest algorithm first, sharing one fresh nonce."""
+        nonce = self._nonces.issue()
+        return [
+            build_challenge(self.realm, nonce, self._opaque, algorithm, stale=stale, qop=True)
+            for algorithm in (algorithms or self.algorithms)
+        ]
+
+    def authenticate(self, method: str, target: str, header: str | None, client: str) -> AuthResult:
+        if header is None:
+            return AuthResult(Verdict.CHALLENGE, reason="no credentials")
+        try:
+            credentials = parse_authorization(header)
+        except AuthHeaderError as error:
+            return AuthResult(Verdict.BAD_REQUEST, reason=str(error))
+        user = credentials.username
+        retry_after = self.throttle.retry_after(user, client)
+        if retry_after is not None:
+            return AuthResult(Verdict.LOCKED, retry_after=retry_after, reason="locked out")
+        algorithm = canonical_algorithm(credentials.algorithm)
+        refusal = self._refusal(credentials, algorithm, target)
+        if refusal is not None or algorithm is None:
+            return self._failure(user, client, refusal or "unsupported algorithm")
+        issued = self._replays.issued(credentials.nonce)  # already verified: skip the HMAC
+        if issued is not None:
+            nonce_state = self._nonces.state_at(issued)
+        else:
+            nonce_state, issued = self._nonces.check(credentials.nonce)
+        if nonce_state is NonceState.FORGED:
+            return self._failure(user, client, "nonce not issued by this server")
+        stored = self._credentials.ha1(user, algorithm)
+        known = stored is not None
+        reference = self._decoy[algorithm] if stored is None else stored
+        expected = _response(ALGORITHMS[algorithm], credentials, reference, method)
+        if not (hmac.compare_digest(expected, credentials.response.lower()) and known):
+            return self._failure(user, client, "wrong password" if known else "unknown user")
+        if nonce_state is NonceState.STALE:
+            return AuthResult(Verdict.CHALLENGE, stale=True, reason="stale nonce")
+        replay = self._replays.admit(credentials.nonce, issued, int(credentials.nc or "0", 16))
+        if replay == ReplayVerdict.FORGOTTEN:
+            return AuthResult(Verdict.CHALLENGE, stale=True, reason="nonce evicted from replay table")
+        if replay == ReplayVerdict.REPLAYED:
+            if credentials.qop is None:  # RFC 2069 has no counter: a nonce serves one request
+                return AuthResult(Verdict.CHALLENGE, stale=True, reason="RFC 2069 nonce reused")
+            return self._failure(user, client, "replayed nonce count")
+        self.throttle.succeeded(user, client)
+        return AuthResult(Verdict.OK, identity=user)
+
+    def _refusal(self, credentials: DigestCredentials, algorithm: str | None, target: str) -> str | None:
+        """Why the header cannot be accepted before any hashing, or None."""
+        if credentials.realm != self.realm:
+            return "wrong realm"
+        if credentials.userhash:
+            return "userhash is not supported"
+        if algorithm not in self.algorithms:
+            return f"algorithm {credentials.algorithm[:16]!r} not offered"
+        if credentials.qop is None:
+            if not self.allow_rfc2069:
+                return "RFC 2069 response (no qop) not enabled"
+        elif credentials.qop != "auth":
+            return f"qop {credentials.qop[:16]!r} not offered"
+        if credentials.opaque is not None and not hmac.compare_digest(credentials.opaque, self._opaque):
+            return "wrong opaque"
+        if credentials.uri != target:
+            return "uri does not match the request target"
+        return None
+
+    def _failure(self, user: str, client: str, reason: str) -> AuthResult:
+        locked = self.throttle.failed(user, client)
+        log.warning(
+            "digest auth failed: user=%r client=%s reason=%s%s",
+            user[:64],
+            client,
+            reason,
+            " (now locked out)" if locked else "",
+        )
+        if self._on_event is not None:
+            self._on_event("lockout" if locked else "auth_failed", user, client)
+        return AuthResult(Verdict.CHALLENGE, reason=reason)

@@ -1,0 +1,169 @@
+"""The credential store: realm-bound HA1 values, never a plaintext password.
+
+Two files in the same layout, `user:realm:HA1-hex`, read and written with passlib's HtdigestFile:
+  credentials.htdigest          MD5 HA1: Apache's format, so `htdigest` and passlib tools still
+                                work on it (SPA5x5 firmware only speaks MD5).
+  credentials.htdigest.sha256   SHA-256 HA1 (RFC 7616 §3.4.2) for clients that prefer it.
+Both are written atomically (temp file, fsync, rename, directory fsync), mode 0600, under an
+exclusive lock so that concurrent `spaprov user` commands cannot lose each other's changes.
+A user present only in the MD5 file (added with Apache's tool) authenticates with MD5 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from passlib.apache import HtdigestFile
+
+from spaprov.auth.digest import ha1
+
+log = logging.getLogger("spaprov.auth")
+
+SHA256_SUFFIX = ".sha256"
+_HEX_LENGTH = {"MD5": 32, "SHA-256": 64}
+_HEX = re.compile(r"[0-9a-f]+")
+_USERNAME = re.compile(r"[^\x00-\x1f\x7f:]{1,128}")
+
+
+class CredentialFileError(ValueError):
+    """A credential file that cannot be used, with the file, the line and the reason."""
+
+    def __init__(self, path: Path, line: int | None, reason: str) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
+
+
+class CredentialStore:
+    def __init__(self, path: Path | str, realm: str) -> None:
+        self.path = Path(path)
+        self.sha256_path = self.path.with_name(self.path.name + SHA256_SUFFIX)
+        self.realm = realm
+        self._ha1: dict[str, dict[str, str]] = {"MD5": {}, "SHA-256": {}}
+        self.load()
+
+    # -- reading --------------------------------------------------------------------------------
+    def load(self) -> None:
+        """(Re)read both files; raises CredentialFileError and keeps the old contents on error."""
+        loaded = {
+            "MD5": _read(self.path, "MD5", self.realm),
+            "SHA-256": _read(self.sha256_path, "SHA-256", self.realm),
+        }
+        self._ha1 = loaded
+
+    def ha1(self, username: str, algorithm: str) -> str | None:
+        return self._ha1[algorithm].get(username)
+
+    def users(self) -> list[str]:
+        return sorted(self._ha1["MD5"].keys() | self._ha1["SHA-256"].keys())
+
+    def __contains__(self, username: object) -> bool:
+        return username in self._ha1["MD5"] or username in self._ha1["SHA-256"]
+
+    # -- writing --------------------------------------------------------------------------------
+    def set_password(self, username: str, password: str) -> None:
+        if not _USERNAME.fullmatch(username):
+            raise ValueError("a user name is 1-128 characters, without ':' or control characters")
+        if not password:
+            raise ValueError("the password must not be empty")
+        with self._locked() as (md5_file, sha_file):
+            md5_file.set_password(username, self.realm, password)
+            sha_file.set_hash(username, self.realm, ha1("SHA-256", username, self.realm, password))
+            self._save(md5_file, sha_file)
+
+    def delete(self, username: str) -> bool:
+        with self._locked() as (md5_file, sha_file):
+            removed = md5_file.delete(username, self.realm)
+            removed = sha_file.delete(username, self.realm) or removed
+            if removed:
+                self._save(md5_file, sha_file)
+            return bool(removed)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[tuple[HtdigestFile, HtdigestFile]]:
+        """Exclusive read-modify-write of both files (a lock file beside them: the files
+        themselves are replaced by rename, so they cannot carry the lock)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.load()  # validate, and see changes made by others since we last read
+            yield _htdigest(self.path), _htdigest(self.sha256_path)
+        finally:
+            os.close(fd)
+
+    def _save(self, md5_file: HtdigestFile, sha_file: HtdigestFile) -> None:
+        _atomic_write(self.sha256_path, sha_file.to_string())
+        _atomic_write(self.path, md5_file.to_string())
+        self.load()
+
+
+def _htdigest(path: Path) -> HtdigestFile:
+    return HtdigestFile.from_path(str(path)) if path.exists() else HtdigestFile()
+
+
+def _read(path: Path, algorithm: str, realm: str) -> dict[str, str]:
+    """Validate line by line (for errors that name the line), then read with HtdigestFile."""
+    if not path.exists():
+        return {}
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("%s is readable by group or others (mode %o); it should be 0600", path, mode & 0o777)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CredentialFileError(path, None, f"not UTF-8 text ({error.reason})") from None
+    seen: dict[tuple[str, str], int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.split(":")
+        if len(fields) != 3:
+            raise CredentialFileError(path, number, "expected user:realm:HA1 (three fields)")
+        user, line_realm, digest = fields
+        if not user:
+            raise CredentialFileError(path, number, "empty user name")
+        if len(digest) != _HEX_LENGTH[algorithm] or not _HEX.fullmatch(digest):
+            raise CredentialFileError(
+                path, number, f"the {algorithm} HA1 must be {_HEX_LENGTH[algorithm]} lower-case hex digits"
+            )
+        if (user, line_realm) in seen:
+            raise CredentialFileError(
+                path, number, f"user {user!r} already defined on line {seen[user, line_realm]}"
+            )
+        seen[user, line_realm] = number
+    try:
+        parsed = HtdigestFile.from_string(text.encode("utf-8"))
+    except ValueError as error:
+        raise CredentialFileError(path, None, str(error)) from None
+    return {user: parsed.get_hash(user, realm) for user in parsed.users(realm)}
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,121 @@
+"""`spaprov user add|passwd|del|list`: manage Digest credentials without ever taking a password
+from the command line (it would sit in shell history and `ps`)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import tomllib
+from pathlib import Path
+
+from spaprov.auth.store import CredentialFileError, CredentialStore
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    user = subparsers.add_parser("user", help="manage Digest credentials (credentials.htdigest)")
+    actions = user.add_subparsers(dest="user_action", required=True, metavar="ACTION")
+
+    def add(name: str, help_text: str, *, needs_user: bool = True, needs_password: bool = False) -> None:
+        action = actions.add_parser(name, help=help_text)
+        if needs_user:
+            action.add_argument(
+                "username",
+                help="the Digest user name, as the phone sends it "
+                "(alice@example.com, conf-room-1@example.com)",
+            )
+        action.add_argument(
+            "--profiles",
+            type=Path,
+            default=Path("sample_profiles"),
+            help="profile directory (default: sample_profiles)",
+        )
+        action.add_argument(
+            "--credentials", type=Path, help="credential file (default: PROFILES/credentials.htdigest)"
+        )
+        action.add_argument("--realm", help="Digest realm (default: [site] realm in PROFILES/site.toml)")
+        if needs_password:
+            action.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="read the password from the first line of standard input",
+            )
+        action.set_defaults(run=run, user_action=name)
+
+    add("add", "add a user (refuses an existing one)", needs_password=True)
+    add("passwd", "set an existing user's password", needs_password=True)
+    add("del", "delete a user")
+    add("list", "list the users of the realm", needs_user=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        store = CredentialStore(args.credentials or args.profiles / "credentials.htdigest", _realm(args))
+        return _ACTIONS[args.user_action](store, args)
+    except (CredentialFileError, ValueError) as error:
+        print(f"spaprov user: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _realm(args: argparse.Namespace) -> str:
+    if args.realm:
+        return str(args.realm)
+    site = args.profiles / "site.toml"
+    try:
+        realm = tomllib.loads(site.read_text(encoding="utf-8")).get("site", {}).get("realm")
+    except FileNotFoundError:
+        raise ValueError(f"no --realm given and {site} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{site}: {error}") from None
+    if not isinstance(realm, str) or not realm:
+        raise ValueError(f"no --realm given and {site} has no [site] realm")
+    return realm
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to prompt for the password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise ValueError("the passwords differ")
+    return first
+
+
+def _add(store: CredentialStore, args: argparse.Namespace) -> int:
+    if args.username in store:
+        print(f"spaprov user: {args.username!r} already exists (use passwd)", file=sys.stderr)
+        return EXIT_FAILED
+    store.set_password(args.username, _password(args))
+    print(f"added {args.username} to realm {store.realm!r}")
+    return EXIT_OK
+
+
+def _passwd(store: CredentialStore, args: argparse.Namespace) -> int:
+    if args.username not in store:
+        print(f"spaprov user: no user {args.username!r} in realm {store.realm!r}", file=sys.stderr)
+        return EXIT_FAILED
+    store.set_password(args.username, _password(args))
+    print(f"password changed for {args.username}")
+    return EXIT_OK
+
+
+def _delete(store: CredentialStore, args: argparse.Namespace) -> int:
+    if not store.delete(args.username):
+        print(f"spaprov user: no user {args.username!r} in realm {store.realm!r}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"deleted {args.username}")
+    return EXIT_OK
+
+
+def _list(store: CredentialStore, args: argparse.Namespace) -> int:
+    for name in store.users():
+        algorithms = [a for a in ("MD5", "SHA-256") if store.ha1(name, a)]
+        print(f"{name}\t{','.join(algorithms)}")
+    return EXIT_OK
+
+
+_ACTIONS = {"add": _add, "passwd": _passwd, "del": _delete, "list": _list}

@@ -1,0 +1,1 @@
+"""The aiohttp side of spaprov: request handling around the pure cores."""

@@ -1,0 +1,70 @@
+"""Digest authentication for aiohttp handlers: challenge, verify, and put the identity on the
+request (`request[IDENTITY]`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from spaprov.auth.digest import DigestAuthenticator, Verdict
+
+IDENTITY = web.RequestKey("spaprov.identity", str)
+AUTH_REASON = web.RequestKey("spaprov.auth_reason", str)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# SPA5x5 firmware (2013) speaks MD5 only and may read just the first challenge, so phones get an
+# MD5 challenge alone; everyone else gets SHA-256 first, then MD5 (RFC 7616 §3.7).  This only
+# orders what is offered: MD5 is accepted from anyone either way, so it is no downgrade.
+SPA_USER_AGENTS = re.compile(r"^(?:Cisco|Linksys)/SPA")
+
+
+class DigestGuard:
+    def __init__(
+        self, authenticator: DigestAuthenticator, *, md5_only_agents: re.Pattern[str] | None = SPA_USER_AGENTS
+    ) -> None:
+        self.authenticator = authenticator
+        self._md5_only_agents = md5_only_agents
+
+    def protect(self, handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            refusal = self.check(request)
+            if refusal is not None:
+                return refusal
+            return await handler(request)
+
+        return guarded
+
+    def check(self, request: web.Request) -> web.Response | None:
+        """None when the request is authenticated (identity stored on it), else the answer."""
+        headers = request.headers.getall("Authorization", [])
+        if len(headers) > 1:
+            request[AUTH_REASON] = "several Authorization headers"
+            return web.Response(status=400, text="400: Bad Request: several Authorization headers\n")
+        result = self.authenticator.authenticate(
+            request.method, request.raw_path, headers[0] if headers else None, request.remote or "?"
+        )
+        request[AUTH_REASON] = result.reason
+        if result.verdict is Verdict.OK:
+            request[IDENTITY] = result.identity or ""
+            return None
+        if result.verdict is Verdict.BAD_REQUEST:
+            return web.Response(status=400, text=f"400: Bad Request: {result.reason}\n")
+        if result.verdict is Verdict.LOCKED:
+            return web.Response(
+                status=429,
+                text="429: Too Many Requests: too many failed logins\n",
+                headers={"Retry-After": str(result.retry_after)},
+            )
+        return self.challenge(request, stale=result.stale)
+
+    def challenge(self, request: web.Request, *, stale: bool = False) -> web.Response:
+        agent = request.headers.get("User-Agent", "")
+        md5_only = self._md5_only_agents is not None and self._md5_only_agents.match(agent)
+        algorithms = ("MD5",) if md5_only and "MD5" in self.authenticator.algorithms else None
+        headers: CIMultiDict[str] = CIMultiDict()
+        for value in self.authenticator.challenges(stale=stale, algorithms=algorithms):
+            headers.add("WWW-Authenticate", value)
+        return web.Response(status=401, text="401: Unauthorized\n", headers=headers)
