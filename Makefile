@@ -1,9 +1,10 @@
-# Two entry points a fresh clone needs: `make test` (install + every test) and `make lint`.
+# A fresh clone needs two commands: `make serve` (install, serve sample_profiles on
+# http://127.0.0.1:8080) and `make test` (install with the test extra, run every test).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test lint bench install
+.PHONY: serve test lint bench install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -11,6 +12,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+serve: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/spaprov serve --profiles sample_profiles
 
 test: install
 	$(BIN)/python -m pytest

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from spaprov import __version__
-from spaprov.commands import rule, user
+from spaprov.commands import rule, serve, user
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     rule.register(subparsers)
     user.register(subparsers)
+    serve.register(subparsers)
     return parser
 
 

@@ -1,0 +1,285 @@
+"""Read and validate a whole profile directory into an immutable Config.
+
+Every file and every cross-reference is checked and all problems are reported together, each
+naming its file, field and reason: an administrator fixes a bad edit in one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from spaprov.config.errors import ConfigError, Problem
+from spaprov.config.models import MAX_LINE_KEYS, MODELS
+from spaprov.config.reader import TableReader
+from spaprov.config.routes import RouteError, routes_from_rule
+from spaprov.config.schema import (
+    AuthPolicy,
+    Config,
+    Device,
+    EmProfile,
+    HostCredentialPolicy,
+    Line,
+    LineKey,
+    MobilityPolicy,
+    ProfileContent,
+    Resync,
+    Route,
+    Site,
+    SpeedDial,
+    User,
+)
+from spaprov.rules import RuleSyntaxError, lint
+
+MAC_NAME = re.compile(r"[0-9a-fA-F]{12}")
+ID_NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")
+_DOMAIN = re.compile(r"@[A-Za-z0-9.\-]+")
+_HOURS_MINUTES = re.compile(r"([0-9]{1,3}):([0-5][0-9])")
+_SECRET_SOURCE = re.compile(r"random|env:[A-Za-z_][A-Za-z0-9_]*|file:.+")
+_EXTENSION = re.compile(r"[A-Za-z0-9_.+*#\-]{1,64}")
+
+
+def load_profile_directory(root: Path) -> Config:
+    """The validated configuration; raises ConfigError listing every problem."""
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise ConfigError([Problem(str(root), "", "is not a directory")])
+    site = _load_site(root / "site.toml", problems)
+    devices = {device.mac: device for device in _load_all(root, "devices", MAC_NAME, _device, problems)}
+    profiles = {p.name: p for p in _load_all(root, "em_profiles", ID_NAME, _em_profile, problems)}
+    users = {user.user_id: user for user in _load_all(root, "users", ID_NAME, _user, problems)}
+    routes = _routes(site, problems) if site else ()
+    _cross_check(devices, profiles, users, problems)
+    if problems or site is None:
+        raise ConfigError(problems or [Problem("site.toml", "", "could not be read")])
+    return Config(site, MappingProxyType(devices), MappingProxyType(users), MappingProxyType(profiles),
+                  routes, fingerprint(root))
+
+
+def fingerprint(root: Path) -> str:
+    """Changes whenever a file of the directory is added, removed or modified (cheap: stat only)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            status = path.stat()
+            digest.update(f"{path.relative_to(root)}\0{status.st_mtime_ns}\0{status.st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def _read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except FileNotFoundError:
+        problems.append(Problem(label, "", "is missing"))
+    except tomllib.TOMLDecodeError as error:
+        problems.append(Problem(label, "", f"is not valid TOML: {error}"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(label, "", f"cannot be read: {error}"))
+    return None
+
+
+def _load_all(root: Path, folder: str, name_pattern: re.Pattern[str], build: Any,
+              problems: list[Problem]) -> list[Any]:
+    directory = root / folder
+    if not directory.is_dir():
+        return []
+    loaded = []
+    for path in sorted(directory.iterdir()):
+        label = f"{folder}/{path.name}"
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        if path.suffix != ".toml":
+            problems.append(Problem(label, "", "is not a .toml file"))
+            continue
+        if not name_pattern.fullmatch(path.stem):
+            hint = "12 hexadecimal digits (the MAC)" if folder == "devices" else "lower-case letters, digits, . _ -"
+            problems.append(Problem(label, "", f"the file name must be {hint}.toml"))
+            continue
+        data = _read_toml(path, label, problems)
+        if data is not None:
+            reader = TableReader(label, data, problems)
+            item = build(path.stem, reader)
+            reader.finish()
+            loaded.append(item)
+    return loaded
+
+
+# -- site.toml --------------------------------------------------------------------------------------
+def _load_site(path: Path, problems: list[Problem]) -> Site | None:
+    data = _read_toml(path, "site.toml", problems)
+    if data is None:
+        return None
+    top = TableReader("site.toml", data, problems)
+    section = top.table("site")
+    site_fields = dict(
+        name=section.text("name", "spaprov site"),
+        realm=section.text("realm", required=True, max_length=128),
+        em_user_domain=section.text("em_user_domain", required=True, pattern=_DOMAIN,
+                                    pattern_hint="a domain with its leading @ (@example.com)"),
+        profile_rule=section.text("profile_rule", required=True, max_length=4096),
+        sip_proxy=section.text("sip_proxy", ""),
+        text_logo=section.text("text_logo", "", max_length=64),
+        rule_lint_ignore=frozenset(section.strings("rule_lint_ignore")),
+    )
+    section.finish()
+    resync_table = top.table("resync")
+    resync = Resync(
+        periodic=resync_table.integer("periodic", 3600, minimum=0, maximum=7 * 86400),
+        error_retry_delay=resync_table.integer("error_retry_delay", 3600, minimum=0, maximum=7 * 86400),
+        random_delay=resync_table.integer("random_delay", 2, minimum=0, maximum=65535),
+        on_reset=resync_table.boolean("on_reset", True),
+    )
+    resync_table.finish()
+    auth_table = top.table("auth")
+    auth = AuthPolicy(
+        nonce_secret=auth_table.text("nonce_secret", "random", pattern=_SECRET_SOURCE,
+                                     pattern_hint='"random", "env:NAME" or "file:PATH"'),
+        nonce_lifetime=auth_table.integer("nonce_lifetime", 300, minimum=10, maximum=86400),
+        allow_rfc2069=auth_table.boolean("allow_rfc2069", False),
+        max_failures=auth_table.integer("max_failures", 5, minimum=1, maximum=1000),
+        failure_window=auth_table.integer("failure_window", 300, minimum=1, maximum=86400),
+        lockout=auth_table.integer("lockout", 300, minimum=1, maximum=86400),
+    )
+    auth_table.finish()
+    host_table = top.table("host_credentials")
+    host = HostCredentialPolicy(
+        in_default_profile=host_table.boolean("in_default_profile", False),
+        allow_plain_http=host_table.boolean("allow_plain_http", False),
+    )
+    host_table.finish()
+    mobility_table = top.table("mobility")
+    mobility = MobilityPolicy(
+        multiple_login=mobility_table.choice(  # type: ignore[arg-type]
+            "multiple_login", ("allowed", "not_allowed", "auto_logout"), "not_allowed"),
+        max_login_minutes=_hours_minutes(mobility_table, "max_login_time", "0:00"),
+        max_concurrent_logins=mobility_table.integer("max_concurrent_logins", 5, minimum=1, maximum=100000),
+    )
+    mobility_table.finish()
+    top.finish()
+    if not all(site_fields[key] for key in ("realm", "em_user_domain", "profile_rule")):
+        return None
+    return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility)  # type: ignore[arg-type]
+
+
+def _hours_minutes(reader: TableReader, key: str, default: str) -> int:
+    """CUCM's "H:MM" (0:00-168:00) as minutes."""
+    text = reader.text(key, default)
+    match = _HOURS_MINUTES.fullmatch(text)
+    minutes = int(match.group(1)) * 60 + int(match.group(2)) if match else -1
+    if not 0 <= minutes <= 168 * 60:
+        reader.problem(key, f"{text!r} is not a duration from 0:00 to 168:00 (H:MM)")
+        return 0
+    return minutes
+
+
+def _routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
+    try:
+        routes = routes_from_rule(site.profile_rule)
+    except RuleSyntaxError as error:
+        problems.append(Problem("site.toml", "site.profile_rule", f"{error.line}:{error.column}: {error.message}"))
+        return ()
+    except RouteError as error:
+        problems.append(Problem("site.toml", "site.profile_rule", str(error)))
+        return ()
+    served = {route.path: route.kind != "default" for route in routes}
+    for warning in lint(site.profile_rule, served_paths=served):
+        if warning.code not in site.rule_lint_ignore:
+            problems.append(Problem("site.toml", "site.profile_rule",
+                                    f"lint: {warning} (list the code in rule_lint_ignore to accept it)"))
+    return routes
+
+
+# -- devices, users, EM profiles -----------------------------------------------------------------------
+def _content(reader: TableReader, max_keys: int) -> ProfileContent:
+    def line(r: TableReader) -> Line | None:
+        number = r.integer("number", 0, minimum=1, maximum=max_keys, required=True)
+        user_id = r.text("user_id", required=True, pattern=_EXTENSION, pattern_hint="a SIP user id")
+        item = Line(number, user_id, r.text("display_name"), r.text("password", max_length=128),
+                    r.text("auth_id"), r.text("proxy"), r.text("short_name", max_length=32))
+        return item if number and user_id else None
+
+    def speed_dial(r: TableReader) -> SpeedDial | None:
+        slot = r.integer("slot", 0, minimum=2, maximum=9, required=True)
+        item = SpeedDial(slot, r.text("name", required=True, max_length=64),
+                         r.text("number", required=True, pattern=_EXTENSION, pattern_hint="a number to dial"))
+        return item if slot else None
+
+    def key(r: TableReader) -> LineKey | None:
+        number = r.integer("key", 0, minimum=1, maximum=max_keys, required=True)
+        kind = r.choice("kind", ("blf", "service"), "blf", required=True)
+        target = r.text("target", required=True)
+        item = LineKey(number, kind, r.text("name", required=True, max_length=32), target)  # type: ignore[arg-type]
+        return item if number and target else None
+
+    content = ProfileContent(reader.tables("lines", line), reader.tables("speed_dials", speed_dial),
+                             reader.tables("line_keys", key))
+    _unique(reader, "lines", [line.number for line in content.lines], "line number")
+    _unique(reader, "speed_dials", [dial.slot for dial in content.speed_dials], "slot")
+    _unique(reader, "line_keys", [k.key for k in content.line_keys] + [line.number for line in content.lines],
+            "key (a key is either a line or a BLF/service key)")
+    return content
+
+
+def _unique(reader: TableReader, key: str, values: list[int], what: str) -> None:
+    seen: set[int] = set()
+    for value in values:
+        if value in seen:
+            reader.problem(key, f"{what} {value} is used twice")
+        seen.add(value)
+
+
+def _device(stem: str, reader: TableReader) -> Device:
+    model_name = reader.choice("model", MODELS, "SPA525G2", required=True)
+    model = MODELS[model_name]
+    return Device(
+        mac=stem.lower(),
+        model=model,
+        station_name=reader.text("station_name", "", max_length=64),
+        host_user=reader.text("host_user", required=True, pattern=ID_NAME, pattern_hint="a user id"),
+        em_enabled=reader.boolean("em_enabled", True),
+        host_password=reader.text("host_password", "", max_length=128),
+        content=_content(reader, model.line_keys),
+    )
+
+
+def _em_profile(stem: str, reader: TableReader) -> EmProfile:
+    return EmProfile(stem, _content(reader, MAX_LINE_KEYS))
+
+
+def _user(stem: str, reader: TableReader) -> User:
+    profiles = reader.strings("em_profiles", required=True)
+    default = reader.text("default_profile", profiles[0] if profiles else "")
+    return User(stem, reader.text("display_name", stem, max_length=64), profiles, default)
+
+
+def _cross_check(devices: dict[str, Device], profiles: dict[str, EmProfile], users: dict[str, User],
+                 problems: list[Problem]) -> None:
+    for name in profiles:
+        if name in devices:
+            problems.append(Problem(f"em_profiles/{name}.toml", "", "an EM profile may not have a device's name"))
+    for user in users.values():
+        label = f"users/{user.user_id}.toml"
+        if not user.em_profiles:
+            problems.append(Problem(label, "em_profiles", "lists no profile"))
+        for name in user.em_profiles:
+            if name not in profiles:
+                problems.append(Problem(label, "em_profiles", f"no EM profile {name!r} (em_profiles/{name}.toml)"))
+        if user.em_profiles and user.default_profile not in user.em_profiles:
+            problems.append(Problem(label, "default_profile", f"{user.default_profile!r} is not in em_profiles"))
+    owners: dict[str, str] = {}
+    for device in devices.values():
+        other = owners.setdefault(device.host_user, device.mac)
+        if other != device.mac:
+            problems.append(Problem(f"devices/{device.mac}.toml", "host_user",
+                                    f"{device.host_user!r} is already the host user of {other}"))
+        if device.host_user in users:
+            problems.append(Problem(f"devices/{device.mac}.toml", "host_user",
+                                    f"{device.host_user!r} is also a mobility user; host users are the phone's own"))
+
+
+__all__ = ["ConfigError", "Problem", "fingerprint", "load_profile_directory"]

@@ -1,0 +1,91 @@
+"""Routes from the site's Profile_Rule: each alternative's URL path becomes a route, its kind
+decided by the credentials it sends ($MUID → mobile, $PUID → host, none → default)."""
+
+from __future__ import annotations
+
+import re
+
+from spaprov.config.schema import Route, RouteKind
+from spaprov.rules import RuleSyntaxError, parse
+from spaprov.rules.ast import Alternative
+from spaprov.rules.macros import MacroRef
+
+_MAC_MACROS = {"MA", "MAU", "MAC"}
+_MAC_PATTERN = {"MA": "[0-9a-fA-F]{12}", "MAU": "[0-9a-fA-F]{12}", "MAC": "[0-9a-fA-F:]{17}"}
+_SCHEME_AND_SERVER = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://)?[^/?]*")
+
+
+class RouteError(ValueError):
+    pass
+
+
+def routes_from_rule(rule_text: str) -> tuple[Route, ...]:
+    """Raises RuleSyntaxError for a bad rule and RouteError for one the server cannot serve."""
+    rule = parse(rule_text)
+    routes: dict[str, Route] = {}
+    for index, alternative in enumerate(rule.alternatives):
+        if alternative.url is None:
+            continue
+        route = _route(index, alternative)
+        existing = routes.get(route.pattern)
+        if existing is not None and existing.kind != route.kind:
+            raise RouteError(
+                f"alternatives {existing.alternative + 1} ({existing.kind}) and {index + 1} ({route.kind}) "
+                f"both fetch {route.path}: a phone asks without credentials first, so the server "
+                "could not tell them apart; give each kind its own path"
+            )
+        routes.setdefault(route.pattern, route)
+    if not routes:
+        raise RouteError("the rule fetches no URL, so there is nothing to serve")
+    return tuple(routes.values())
+
+
+def _route(index: int, alternative: Alternative) -> Route:
+    assert alternative.url is not None
+    where = f"alternative {index + 1}"
+    kind: RouteKind = "default"
+    options = alternative.options
+    if options is not None and options.uid is not None:
+        names = set(options.uid.macro_names)
+        if "MUID" in names:
+            kind = "mobile"
+        elif "PUID" in names:
+            kind = "host"
+        else:
+            raise RouteError(f"{where} sends --uid {options.uid.text} without $MUID or $PUID: the server "
+                             "cannot tell whether it asks for a mobile or a host profile")
+    text = alternative.url.text
+    head = _SCHEME_AND_SERVER.match(text)
+    path_text = text[head.end() if head else 0 :].split("?", 1)[0]
+    if "$" in text[: head.end() if head else 0]:
+        raise RouteError(f"{where}: macros in the scheme or server ({text}) cannot be served")
+    pattern = _pattern(where, path_text)
+    return Route(index, kind, path_text, pattern)
+
+
+def _pattern(where: str, path: str) -> str:
+    from spaprov.rules.macros import Template
+
+    pieces: list[str] = []
+    macs = 0
+    for part in Template.compile(path).parts:
+        if isinstance(part, str):
+            if "{" in part or "}" in part:
+                raise RouteError(f"{where}: braces in the path {path} cannot be served")
+            pieces.append(part)
+            continue
+        if not _is_mac(part):
+            raise RouteError(f"{where}: the path {path} uses ${part.name}; only $MA, $MAU and $MAC "
+                             "(the phone's MAC) can appear in a served path")
+        macs += 1
+        if macs > 1:
+            raise RouteError(f"{where}: the path {path} names the MAC twice")
+        pieces.append(f"{{mac:{_MAC_PATTERN[part.name]}}}")
+    return "".join(pieces)
+
+
+def _is_mac(part: MacroRef) -> bool:
+    return part.name in _MAC_MACROS and not part.offset and part.length is None
+
+
+__all__ = ["RouteError", "RuleSyntaxError", "routes_from_rule"]

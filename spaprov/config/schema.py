@@ -1,0 +1,142 @@
+"""The validated profile directory: immutable objects, built once per (re)load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from spaprov.config.models import PhoneModel
+
+RouteKind = Literal["default", "host", "mobile"]
+MultipleLogin = Literal["allowed", "not_allowed", "auto_logout"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One SIP extension (`User_ID_n_`, `Password_n_`, …) shown on line key `number`."""
+
+    number: int
+    user_id: str
+    display_name: str = ""
+    password: str = ""  # the SIP registration secret: the phone needs it verbatim
+    auth_id: str = ""
+    proxy: str = ""
+    short_name: str = ""
+
+
+@dataclass(frozen=True)
+class SpeedDial:
+    slot: int  # Speed_Dial_2 .. Speed_Dial_9
+    name: str
+    number: str
+
+
+@dataclass(frozen=True)
+class LineKey:
+    """A line key used as BLF (busy lamp + speed dial + call pickup) or an XML service."""
+
+    key: int
+    kind: Literal["blf", "service"]
+    name: str
+    target: str  # extension for BLF, URL for a service
+
+
+@dataclass(frozen=True)
+class ProfileContent:
+    """What a host profile (a device's own) and an EM profile (a user's) both carry."""
+
+    lines: tuple[Line, ...] = ()
+    speed_dials: tuple[SpeedDial, ...] = ()
+    line_keys: tuple[LineKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class Device:
+    mac: str  # 12 lower-case hex digits
+    model: PhoneModel
+    station_name: str
+    host_user: str  # Digest user is host_user + em_user_domain
+    em_enabled: bool = True
+    host_password: str = ""  # only for pushing EM_Phone_Password in the default profile
+    content: ProfileContent = ProfileContent()
+
+
+@dataclass(frozen=True)
+class EmProfile:
+    name: str
+    content: ProfileContent
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    display_name: str
+    em_profiles: tuple[str, ...]
+    default_profile: str
+
+
+@dataclass(frozen=True)
+class Resync:
+    periodic: int = 3600
+    error_retry_delay: int = 3600
+    random_delay: int = 2
+    on_reset: bool = True
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    nonce_secret: str = "random"  # "random" | "env:NAME" | "file:PATH"
+    nonce_lifetime: int = 300
+    allow_rfc2069: bool = False
+    max_failures: int = 5
+    failure_window: int = 300
+    lockout: int = 300
+
+
+@dataclass(frozen=True)
+class HostCredentialPolicy:
+    in_default_profile: bool = False
+    allow_plain_http: bool = False
+
+
+@dataclass(frozen=True)
+class MobilityPolicy:
+    multiple_login: MultipleLogin = "not_allowed"
+    max_login_minutes: int = 0  # 0: no limit
+    max_concurrent_logins: int = 5
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    realm: str
+    em_user_domain: str  # with its leading "@"
+    profile_rule: str
+    sip_proxy: str = ""
+    text_logo: str = ""
+    rule_lint_ignore: frozenset[str] = frozenset()
+    resync: Resync = Resync()
+    auth: AuthPolicy = AuthPolicy()
+    host_credentials: HostCredentialPolicy = HostCredentialPolicy()
+    mobility: MobilityPolicy = MobilityPolicy()
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL path the site's rule makes phones fetch."""
+
+    alternative: int
+    kind: RouteKind
+    path: str  # as in the rule, macros included
+    pattern: str  # aiohttp route pattern ({mac} for $MA/$MAU/$MAC)
+
+
+@dataclass(frozen=True)
+class Config:
+    site: Site
+    devices: MappingProxyType[str, Device]
+    users: MappingProxyType[str, User]
+    em_profiles: MappingProxyType[str, EmProfile]
+    routes: tuple[Route, ...]
+    fingerprint: str = field(default="", compare=False)  # of the files it was read from

@@ -1,0 +1,36 @@
+"""What a phone receives: the profile for a route kind, a device and an identity (pure)."""
+
+from __future__ import annotations
+
+from spaprov.config.schema import Config, Device, RouteKind, User
+from spaprov.render import HostCredentials, Renderer
+
+
+class ProfileBuilder:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    def build(self, config: Config, kind: RouteKind, device: Device, *, user: User | None = None,
+              secure: bool = False) -> bytes:
+        site = config.site
+        if kind == "mobile":
+            if user is None:
+                raise ValueError("a mobile profile needs a user")
+            profile = config.em_profiles[user.default_profile]
+            return self.renderer.render("mobile", site, device.model, device=device, user=user,
+                                        content=profile.content)
+        if kind == "host":
+            return self.renderer.render("host", site, device.model, device=device, content=device.content)
+        return self.renderer.render("default", site, device.model, device=device,
+                                    host_credentials=self.host_credentials(config, device, secure=secure))
+
+    @staticmethod
+    def host_credentials(config: Config, device: Device, *, secure: bool) -> HostCredentials | None:
+        """The phone's own credentials travel in its default profile only when the site allows
+        it, the device has a bootstrap password, and the request is over HTTPS (or forced)."""
+        policy = config.site.host_credentials
+        if not (policy.in_default_profile and device.host_password):
+            return None
+        if not (secure or policy.allow_plain_http):
+            return None
+        return HostCredentials(device.host_user + config.site.em_user_domain, device.host_password)

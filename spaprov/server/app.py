@@ -1,0 +1,103 @@
+"""The aiohttp application: provisioning routes from the site's rule, health, hot reload."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from spaprov.clock import Clock, system_clock
+from spaprov.config import ConfigError
+from spaprov.provision import ProfileBuilder
+from spaprov.render import Renderer
+from spaprov.server.cache import RenderCache
+from spaprov.server.holder import ConfigHolder
+from spaprov.server.middleware import log_and_contain
+from spaprov.server.provisioning import Provisioning
+
+log = logging.getLogger("spaprov.server")
+HOLDER = web.AppKey("spaprov.holder", ConfigHolder)
+CACHE = web.AppKey("spaprov.cache", RenderCache)
+MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
+
+
+def create_app(profiles: Path, *, clock: Clock = system_clock, watch_interval: float | None = 1.0,
+               template_dir: Path | None = None) -> web.Application:
+    """Raises ConfigError when the profile directory cannot be served at all."""
+    cache = RenderCache()
+    holder = ConfigHolder(profiles, clock, on_swap=cache.clear)
+    provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache)
+    app = web.Application(middlewares=[log_and_contain], client_max_size=MAX_REQUEST_BODY)
+    app[HOLDER] = holder
+    app[CACHE] = cache
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/{tail:.*}", provisioning.get)
+    app.router.add_route("*", "/{tail:.*}", provisioning.other_method)
+    app.cleanup_ctx.append(_reloading(watch_interval))
+    return app
+
+
+async def health(request: web.Request) -> web.Response:
+    holder = request.app[HOLDER]
+    config = holder.config
+    return web.json_response({
+        "status": "degraded" if holder.reload_problems else "ok",
+        "generation": holder.generation,
+        "devices": len(config.devices),
+        "users": len(config.users),
+        "routes": [{"path": r.path, "kind": r.kind} for r in config.routes],
+        "reload_problems": list(holder.reload_problems),
+    })
+
+
+async def reload_now(holder: ConfigHolder) -> bool:
+    """Reload off the event loop (a big directory takes a while to read), install on it."""
+    try:
+        prepared = await asyncio.to_thread(holder.prepare)
+    except ConfigError as error:
+        holder.refuse(error)
+        return False
+    holder.commit(prepared)
+    return True
+
+
+def _reloading(watch_interval: float | None):  # type: ignore[no-untyped-def]
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        holder = app[HOLDER]
+        loop = asyncio.get_running_loop()
+        pending: set[asyncio.Task[bool]] = set()
+
+        def on_sighup() -> None:
+            log.info("SIGHUP: reloading %s", holder.root)
+            task = loop.create_task(reload_now(holder))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, on_sighup)
+        watcher = loop.create_task(_watch(holder, watch_interval)) if watch_interval else None
+        yield
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGHUP)
+
+    return context
+
+
+async def _watch(holder: ConfigHolder, interval: float) -> None:
+    """Poll the directory's fingerprint (stat only); reload when a file changed."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if await asyncio.to_thread(holder.changed):
+                await reload_now(holder)
+        except OSError as error:
+            log.error("cannot watch %s: %s", holder.root, error)

@@ -1,0 +1,160 @@
+"""The live configuration: swapped whole on a good reload, kept on a bad one."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from spaprov.auth import CredentialFileError, CredentialStore, DigestAuthenticator
+from spaprov.clock import Clock
+from spaprov.config import Config, ConfigError, Problem, fingerprint, load_profile_directory
+from spaprov.config.schema import Route
+
+log = logging.getLogger("spaprov.config")
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    regex: re.Pattern[str]
+    route: Route
+
+
+class ConfigHolder:
+    def __init__(self, root: Path, clock: Clock, on_swap: Callable[[], None] | None = None) -> None:
+        self.root = root
+        self._clock = clock
+        self._on_swap = on_swap
+        self._random_secret = secrets.token_bytes(32)  # "random": per process, kept across reloads
+        self.generation = 0
+        self.reload_problems: tuple[str, ...] = ()
+        self.reloads = 0
+        self.reload_failures = 0
+        config, store = self._load()  # the first load must succeed: raise ConfigError otherwise
+        self._install(config, store)
+
+    # -- reading the current state ------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def credentials(self) -> CredentialStore:
+        return self._store
+
+    @property
+    def authenticator(self) -> DigestAuthenticator:
+        return self._authenticator
+
+    def match(self, path: str) -> tuple[Route, str | None] | None:
+        """The route serving `path` and the MAC it carries, if any."""
+        for compiled in self._routes:
+            found = compiled.regex.fullmatch(path)
+            if found:
+                return compiled.route, found.groupdict().get("mac")
+        return None
+
+    # -- reloading ----------------------------------------------------------------------------------
+    def changed(self) -> bool:
+        return fingerprint(self.root) != self._config.fingerprint
+
+    def reload(self) -> bool:
+        """Validate the whole directory; install it only if it is good.  True on success."""
+        try:
+            prepared = self.prepare()
+        except ConfigError as error:
+            self.refuse(error)
+            return False
+        self.commit(prepared)
+        return True
+
+    def prepare(self) -> tuple[Config, CredentialStore]:
+        """Load and validate (slow, no shared state touched: may run in a worker thread)."""
+        self.reloads += 1
+        return self._load()
+
+    def refuse(self, error: ConfigError) -> None:
+        self._refuse([str(problem) for problem in error.problems])
+
+    def commit(self, prepared: tuple[Config, CredentialStore]) -> None:
+        config, store = prepared
+        self._install(config, store)
+        log.info("configuration reloaded: generation %d, %d devices, %d users", self.generation,
+                 len(config.devices), len(config.users))
+        return True
+
+    def _refuse(self, problems: list[str]) -> None:
+        self.reload_failures += 1
+        self.reload_problems = tuple(problems)
+        log.error("configuration reload refused; still serving generation %d:\n  %s", self.generation,
+                  "\n  ".join(problems))
+
+    def _load(self) -> tuple[Config, CredentialStore]:
+        config = load_profile_directory(self.root)
+        try:
+            store = CredentialStore(self.root / "credentials.htdigest", config.site.realm)
+        except CredentialFileError as error:
+            raise ConfigError([Problem(error.path.name, f"line {error.line}" if error.line else "",
+                                       error.reason)]) from None
+        self._nonce_secret(config)  # validate the secret source before installing anything
+        return config, store
+
+    def _install(self, config: Config, store: CredentialStore) -> None:
+        previous = getattr(self, "_config", None)
+        self._config = config
+        self._store = store
+        self._routes = tuple(CompiledRoute(_route_regex(route.pattern), route) for route in config.routes)
+        if previous is None or (previous.site.realm, previous.site.auth) != (config.site.realm, config.site.auth):
+            auth = config.site.auth
+            self._authenticator = DigestAuthenticator(
+                config.site.realm, _CurrentCredentials(self), self._nonce_secret(config), clock=self._clock,
+                nonce_lifetime=auth.nonce_lifetime, allow_rfc2069=auth.allow_rfc2069,
+                max_failures=auth.max_failures, failure_window=auth.failure_window, lockout=auth.lockout,
+            )
+        self.generation += 1
+        self.reload_problems = ()
+        if self._on_swap is not None:
+            self._on_swap()
+
+    def _nonce_secret(self, config: Config) -> bytes:
+        source = config.site.auth.nonce_secret
+        if source == "random":
+            return self._random_secret
+        kind, _, name = source.partition(":")
+        if kind == "env":
+            value = os.environ.get(name, "").encode()
+            where = f"environment variable {name}"
+        else:
+            path = (self.root / name).resolve()
+            try:
+                value = path.read_bytes().strip()
+            except OSError as error:
+                raise ConfigError([Problem("site.toml", "auth.nonce_secret", f"cannot read {path}: {error}")]) from None
+            where = str(path)
+        if len(value) < 16:
+            raise ConfigError([Problem("site.toml", "auth.nonce_secret", f"{where} must hold at least 16 bytes")])
+        return value
+
+
+class _CurrentCredentials:
+    """Lets a long-lived authenticator see the credential store of the current generation."""
+
+    def __init__(self, holder: ConfigHolder) -> None:
+        self._holder = holder
+
+    def ha1(self, username: str, algorithm: str) -> str | None:
+        return self._holder.credentials.ha1(username, algorithm)
+
+
+def _route_regex(pattern: str) -> re.Pattern[str]:
+    out, position = [], 0
+    for found in re.finditer(r"\{mac:([^}]*)\}", pattern):
+        out.append(re.escape(pattern[position : found.start()]))
+        out.append(f"(?P<mac>{found.group(1)})")
+        position = found.end()
+    out.append(re.escape(pattern[position:]))
+    return re.compile("".join(out))

@@ -1,0 +1,116 @@
+"""The provisioning handler: route → who is asking → may they → render (cached) → 200/304."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from spaprov.config.schema import Device, RouteKind, User
+from spaprov.provision import ProfileBuilder
+from spaprov.server.cache import RenderCache, Rendered
+from spaprov.server.digest_guard import DigestGuard
+from spaprov.server.holder import ConfigHolder
+from spaprov.server.identify import mac_from_user_agent, normalize_mac
+from spaprov.server.keys import DEVICE, IDENTITY, ROUTE_KIND
+
+log = logging.getLogger("spaprov.server")
+ALLOWED = "GET, HEAD"
+
+
+class Provisioning:
+    def __init__(self, holder: ConfigHolder, builder: ProfileBuilder, cache: RenderCache) -> None:
+        self.holder = holder
+        self.builder = builder
+        self.cache = cache
+
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        matched = self.holder.match(request.path)
+        if matched is None:
+            return _text(404, "404: Not Found\n")
+        route, path_mac = matched
+        request[ROUTE_KIND] = route.kind
+        if route.kind != "default":
+            refusal = DigestGuard(self.holder.authenticator).check(request)
+            if refusal is not None:
+                return refusal
+        device, refusal = self._device(request, path_mac)
+        if refusal is not None:
+            return refusal
+        assert device is not None
+        user: User | None = None
+        if route.kind == "host":
+            refusal = self._check_host(request, device)
+        elif route.kind == "mobile":
+            user, refusal = self._check_mobile(request, device)
+        if refusal is not None:
+            return refusal
+        rendered = self._render(route.kind, device, user, request.secure)
+        return _conditional(request, rendered)
+
+    async def other_method(self, request: web.Request) -> web.StreamResponse:
+        if self.holder.match(request.path) is None:
+            return _text(404, "404: Not Found\n")
+        return _text(405, "405: Method Not Allowed\n", headers={"Allow": ALLOWED})
+
+    # -- who is asking ------------------------------------------------------------------------------
+    def _device(self, request: web.Request, path_mac: str | None) -> tuple[Device | None, web.Response | None]:
+        config = self.holder.config
+        from_agent = mac_from_user_agent(request.headers.get("User-Agent", ""))
+        mac = normalize_mac(path_mac) if path_mac else (from_agent[0] if from_agent else None)
+        if mac is None:
+            return None, _text(400, "400: Bad Request: no MAC address in the path or the User-Agent\n")
+        request[DEVICE] = mac
+        device = config.devices.get(mac)
+        if device is None:
+            return None, _text(404, "404: Not Found: unknown device\n")
+        if from_agent and from_agent[1] != device.model.name:
+            log.warning("device %s announces model %s but is configured as %s; rendering for %s",
+                        mac, from_agent[1], device.model.name, device.model.name)
+        return device, None
+
+    def _check_host(self, request: web.Request, device: Device) -> web.Response | None:
+        expected = device.host_user + self.holder.config.site.em_user_domain
+        if request[IDENTITY] != expected:
+            log.warning("host credentials of %r used on device %s (its host user is %r)",
+                        request[IDENTITY], device.mac, expected)
+            return _text(403, "403: Forbidden: these are not this phone's host credentials\n")
+        return None
+
+    def _check_mobile(self, request: web.Request, device: Device) -> tuple[User | None, web.Response | None]:
+        config = self.holder.config
+        if not device.em_enabled:
+            return None, _text(403, "403: Forbidden: extension mobility is disabled on this phone\n")
+        identity = request[IDENTITY]
+        domain = config.site.em_user_domain
+        user = config.users.get(identity[: -len(domain)]) if identity.endswith(domain) else None
+        if user is None:
+            return None, _text(403, "403: Forbidden: not an extension-mobility user of this site\n")
+        return user, None
+
+    # -- rendering ----------------------------------------------------------------------------------
+    def _render(self, kind: RouteKind, device: Device, user: User | None, secure: bool) -> Rendered:
+        key = (self.holder.generation, kind, device.mac, user.user_id if user else "", secure and kind == "default")
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        body = self.builder.build(self.holder.config, kind, device, user=user, secure=secure)
+        return self.cache.put(key, body)
+
+
+def _conditional(request: web.Request, rendered: Rendered) -> web.Response:
+    headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
+    if _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=rendered.body, content_type="text/xml", charset="us-ascii", headers=headers)
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    if not header:
+        return False
+    candidates = {item.strip().removeprefix("W/") for item in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def _text(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=text, headers=headers)
