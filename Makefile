@@ -15,6 +15,7 @@ install: $(BIN)/python
 
 serve: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	chmod 600 sample_profiles/credentials.htdigest*  # git does not keep file modes
 	$(BIN)/spaprov serve --profiles sample_profiles
 
 test: install
@@ -28,3 +29,4 @@ lint: install
 bench: install
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/serve.py

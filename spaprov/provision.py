@@ -10,19 +10,32 @@ class ProfileBuilder:
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
 
-    def build(self, config: Config, kind: RouteKind, device: Device, *, user: User | None = None,
-              secure: bool = False) -> bytes:
+    def build(
+        self,
+        config: Config,
+        kind: RouteKind,
+        device: Device,
+        *,
+        user: User | None = None,
+        secure: bool = False,
+    ) -> bytes:
         site = config.site
         if kind == "mobile":
             if user is None:
                 raise ValueError("a mobile profile needs a user")
             profile = config.em_profiles[user.default_profile]
-            return self.renderer.render("mobile", site, device.model, device=device, user=user,
-                                        content=profile.content)
+            return self.renderer.render(
+                "mobile", site, device.model, device=device, user=user, content=profile.content
+            )
         if kind == "host":
             return self.renderer.render("host", site, device.model, device=device, content=device.content)
-        return self.renderer.render("default", site, device.model, device=device,
-                                    host_credentials=self.host_credentials(config, device, secure=secure))
+        return self.renderer.render(
+            "default",
+            site,
+            device.model,
+            device=device,
+            host_credentials=self.host_credentials(config, device, secure=secure),
+        )
 
     @staticmethod
     def host_credentials(config: Config, device: Device, *, secure: bool) -> HostCredentials | None:

@@ -51,9 +51,18 @@ class Renderer:
             auto_reload=False,
         )
 
-    def render(self, kind: RenderKind, site: Site, model: PhoneModel, *, device: Device | None = None,
-               user: User | None = None, content: ProfileContent | None = None,
-               host_credentials: HostCredentials | None = None, extra: dict[str, str] | None = None) -> bytes:
+    def render(
+        self,
+        kind: RenderKind,
+        site: Site,
+        model: PhoneModel,
+        *,
+        device: Device | None = None,
+        user: User | None = None,
+        content: ProfileContent | None = None,
+        host_credentials: HostCredentials | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> bytes:
         template = self.environment.get_template(f"{kind}.xml.j2")
         text = template.render(
             kind=kind,
@@ -80,8 +89,11 @@ def key_slots(model: PhoneModel, content: ProfileContent) -> list[KeySlot]:
     for n in range(1, model.line_keys + 1):
         line = lines.get(n)
         key = functions.get(n)
-        slots.append(KeySlot(n, line, line.short_name if line else (key.name if key else ""),
-                             _function(key) if key else ""))
+        slots.append(
+            KeySlot(
+                n, line, line.short_name if line else (key.name if key else ""), _function(key) if key else ""
+            )
+        )
     return slots
 
 

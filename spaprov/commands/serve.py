@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from spaprov.config import ConfigError, load_profile_directory
+from spaprov.config.schema import RouteKind
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.identify import normalize_mac
@@ -20,8 +21,12 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = subparsers.add_parser("serve", help="run the provisioning server")
-    serve.add_argument("--profiles", type=Path, default=Path("sample_profiles"),
-                       help="profile directory (default: sample_profiles)")
+    serve.add_argument(
+        "--profiles",
+        type=Path,
+        default=Path("sample_profiles"),
+        help="profile directory (default: sample_profiles)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https")
@@ -33,8 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     render.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
     render.add_argument("--device", required=True, help="the phone's MAC address")
     render.add_argument("--user", help="the logged-in user's id (implies --kind mobile)")
-    render.add_argument("--kind", choices=["default", "host", "mobile"],
-                        help="which profile (default: mobile with --user, else host)")
+    render.add_argument(
+        "--kind",
+        choices=["default", "host", "mobile"],
+        help="which profile (default: mobile with --user, else host)",
+    )
     render.add_argument("--secure", action="store_true", help="as if fetched over https")
     render.set_defaults(run=run_render)
 
@@ -60,9 +68,16 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
     scheme = "https" if context else "http"
-    web.run_app(app, host=args.host, port=args.port, ssl_context=context, access_log=None,
-                print=lambda _: print(f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}",
-                                      flush=True))
+    web.run_app(
+        app,
+        host=args.host,
+        port=args.port,
+        ssl_context=context,
+        access_log=None,
+        print=lambda _: print(
+            f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}", flush=True
+        ),
+    )
     return EXIT_OK
 
 
@@ -76,13 +91,15 @@ def run_render(args: argparse.Namespace) -> int:
     if device is None:
         print(f"spaprov render: no device {args.device} in {args.profiles}/devices", file=sys.stderr)
         return EXIT_FAILED
-    kind = args.kind or ("mobile" if args.user else "host")
+    kind: RouteKind = args.kind or ("mobile" if args.user else "host")
     user = None
     if kind == "mobile":
         user = config.users.get(args.user or "")
         if user is None:
-            print(f"spaprov render: a mobile profile needs --user (one of {', '.join(sorted(config.users))})",
-                  file=sys.stderr)
+            print(
+                f"spaprov render: a mobile profile needs --user (one of {', '.join(sorted(config.users))})",
+                file=sys.stderr,
+            )
             return EXIT_FAILED
     body = ProfileBuilder(Renderer()).build(config, kind, device, user=user, secure=args.secure)
     sys.stdout.write(body.decode("ascii"))

@@ -56,8 +56,14 @@ def load_profile_directory(root: Path) -> Config:
     _cross_check(devices, profiles, users, problems)
     if problems or site is None:
         raise ConfigError(problems or [Problem("site.toml", "", "could not be read")])
-    return Config(site, MappingProxyType(devices), MappingProxyType(users), MappingProxyType(profiles),
-                  routes, fingerprint(root))
+    return Config(
+        site,
+        MappingProxyType(devices),
+        MappingProxyType(users),
+        MappingProxyType(profiles),
+        routes,
+        fingerprint(root),
+    )
 
 
 def fingerprint(root: Path) -> str:
@@ -83,8 +89,9 @@ def _read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any
     return None
 
 
-def _load_all(root: Path, folder: str, name_pattern: re.Pattern[str], build: Any,
-              problems: list[Problem]) -> list[Any]:
+def _load_all(
+    root: Path, folder: str, name_pattern: re.Pattern[str], build: Any, problems: list[Problem]
+) -> list[Any]:
     directory = root / folder
     if not directory.is_dir():
         return []
@@ -97,7 +104,11 @@ def _load_all(root: Path, folder: str, name_pattern: re.Pattern[str], build: Any
             problems.append(Problem(label, "", "is not a .toml file"))
             continue
         if not name_pattern.fullmatch(path.stem):
-            hint = "12 hexadecimal digits (the MAC)" if folder == "devices" else "lower-case letters, digits, . _ -"
+            hint = (
+                "12 hexadecimal digits (the MAC)"
+                if folder == "devices"
+                else "lower-case letters, digits, . _ -"
+            )
             problems.append(Problem(label, "", f"the file name must be {hint}.toml"))
             continue
         data = _read_toml(path, label, problems)
@@ -119,8 +130,12 @@ def _load_site(path: Path, problems: list[Problem]) -> Site | None:
     site_fields = dict(
         name=section.text("name", "spaprov site"),
         realm=section.text("realm", required=True, max_length=128),
-        em_user_domain=section.text("em_user_domain", required=True, pattern=_DOMAIN,
-                                    pattern_hint="a domain with its leading @ (@example.com)"),
+        em_user_domain=section.text(
+            "em_user_domain",
+            required=True,
+            pattern=_DOMAIN,
+            pattern_hint="a domain with its leading @ (@example.com)",
+        ),
         profile_rule=section.text("profile_rule", required=True, max_length=4096),
         sip_proxy=section.text("sip_proxy", ""),
         text_logo=section.text("text_logo", "", max_length=64),
@@ -137,8 +152,12 @@ def _load_site(path: Path, problems: list[Problem]) -> Site | None:
     resync_table.finish()
     auth_table = top.table("auth")
     auth = AuthPolicy(
-        nonce_secret=auth_table.text("nonce_secret", "random", pattern=_SECRET_SOURCE,
-                                     pattern_hint='"random", "env:NAME" or "file:PATH"'),
+        nonce_secret=auth_table.text(
+            "nonce_secret",
+            "random",
+            pattern=_SECRET_SOURCE,
+            pattern_hint='"random", "env:NAME" or "file:PATH"',
+        ),
         nonce_lifetime=auth_table.integer("nonce_lifetime", 300, minimum=10, maximum=86400),
         allow_rfc2069=auth_table.boolean("allow_rfc2069", False),
         max_failures=auth_table.integer("max_failures", 5, minimum=1, maximum=1000),
@@ -155,7 +174,8 @@ def _load_site(path: Path, problems: list[Problem]) -> Site | None:
     mobility_table = top.table("mobility")
     mobility = MobilityPolicy(
         multiple_login=mobility_table.choice(  # type: ignore[arg-type]
-            "multiple_login", ("allowed", "not_allowed", "auto_logout"), "not_allowed"),
+            "multiple_login", ("allowed", "not_allowed", "auto_logout"), "not_allowed"
+        ),
         max_login_minutes=_hours_minutes(mobility_table, "max_login_time", "0:00"),
         max_concurrent_logins=mobility_table.integer("max_concurrent_logins", 5, minimum=1, maximum=100000),
     )
@@ -181,7 +201,9 @@ def _routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
     try:
         routes = routes_from_rule(site.profile_rule)
     except RuleSyntaxError as error:
-        problems.append(Problem("site.toml", "site.profile_rule", f"{error.line}:{error.column}: {error.message}"))
+        problems.append(
+            Problem("site.toml", "site.profile_rule", f"{error.line}:{error.column}: {error.message}")
+        )
         return ()
     except RouteError as error:
         problems.append(Problem("site.toml", "site.profile_rule", str(error)))
@@ -189,8 +211,13 @@ def _routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
     served = {route.path: route.kind != "default" for route in routes}
     for warning in lint(site.profile_rule, served_paths=served):
         if warning.code not in site.rule_lint_ignore:
-            problems.append(Problem("site.toml", "site.profile_rule",
-                                    f"lint: {warning} (list the code in rule_lint_ignore to accept it)"))
+            problems.append(
+                Problem(
+                    "site.toml",
+                    "site.profile_rule",
+                    f"lint: {warning} (list the code in rule_lint_ignore to accept it)",
+                )
+            )
     return routes
 
 
@@ -199,14 +226,24 @@ def _content(reader: TableReader, max_keys: int) -> ProfileContent:
     def line(r: TableReader) -> Line | None:
         number = r.integer("number", 0, minimum=1, maximum=max_keys, required=True)
         user_id = r.text("user_id", required=True, pattern=_EXTENSION, pattern_hint="a SIP user id")
-        item = Line(number, user_id, r.text("display_name"), r.text("password", max_length=128),
-                    r.text("auth_id"), r.text("proxy"), r.text("short_name", max_length=32))
+        item = Line(
+            number,
+            user_id,
+            r.text("display_name"),
+            r.text("password", max_length=128),
+            r.text("auth_id"),
+            r.text("proxy"),
+            r.text("short_name", max_length=32),
+        )
         return item if number and user_id else None
 
     def speed_dial(r: TableReader) -> SpeedDial | None:
         slot = r.integer("slot", 0, minimum=2, maximum=9, required=True)
-        item = SpeedDial(slot, r.text("name", required=True, max_length=64),
-                         r.text("number", required=True, pattern=_EXTENSION, pattern_hint="a number to dial"))
+        item = SpeedDial(
+            slot,
+            r.text("name", required=True, max_length=64),
+            r.text("number", required=True, pattern=_EXTENSION, pattern_hint="a number to dial"),
+        )
         return item if slot else None
 
     def key(r: TableReader) -> LineKey | None:
@@ -216,12 +253,19 @@ def _content(reader: TableReader, max_keys: int) -> ProfileContent:
         item = LineKey(number, kind, r.text("name", required=True, max_length=32), target)  # type: ignore[arg-type]
         return item if number and target else None
 
-    content = ProfileContent(reader.tables("lines", line), reader.tables("speed_dials", speed_dial),
-                             reader.tables("line_keys", key))
+    content = ProfileContent(
+        reader.tables("lines", line),
+        reader.tables("speed_dials", speed_dial),
+        reader.tables("line_keys", key),
+    )
     _unique(reader, "lines", [line.number for line in content.lines], "line number")
     _unique(reader, "speed_dials", [dial.slot for dial in content.speed_dials], "slot")
-    _unique(reader, "line_keys", [k.key for k in content.line_keys] + [line.number for line in content.lines],
-            "key (a key is either a line or a BLF/service key)")
+    _unique(
+        reader,
+        "line_keys",
+        [k.key for k in content.line_keys] + [line.number for line in content.lines],
+        "key (a key is either a line or a BLF/service key)",
+    )
     return content
 
 
@@ -257,29 +301,49 @@ def _user(stem: str, reader: TableReader) -> User:
     return User(stem, reader.text("display_name", stem, max_length=64), profiles, default)
 
 
-def _cross_check(devices: dict[str, Device], profiles: dict[str, EmProfile], users: dict[str, User],
-                 problems: list[Problem]) -> None:
+def _cross_check(
+    devices: dict[str, Device],
+    profiles: dict[str, EmProfile],
+    users: dict[str, User],
+    problems: list[Problem],
+) -> None:
     for name in profiles:
         if name in devices:
-            problems.append(Problem(f"em_profiles/{name}.toml", "", "an EM profile may not have a device's name"))
+            problems.append(
+                Problem(f"em_profiles/{name}.toml", "", "an EM profile may not have a device's name")
+            )
     for user in users.values():
         label = f"users/{user.user_id}.toml"
         if not user.em_profiles:
             problems.append(Problem(label, "em_profiles", "lists no profile"))
         for name in user.em_profiles:
             if name not in profiles:
-                problems.append(Problem(label, "em_profiles", f"no EM profile {name!r} (em_profiles/{name}.toml)"))
+                problems.append(
+                    Problem(label, "em_profiles", f"no EM profile {name!r} (em_profiles/{name}.toml)")
+                )
         if user.em_profiles and user.default_profile not in user.em_profiles:
-            problems.append(Problem(label, "default_profile", f"{user.default_profile!r} is not in em_profiles"))
+            problems.append(
+                Problem(label, "default_profile", f"{user.default_profile!r} is not in em_profiles")
+            )
     owners: dict[str, str] = {}
     for device in devices.values():
         other = owners.setdefault(device.host_user, device.mac)
         if other != device.mac:
-            problems.append(Problem(f"devices/{device.mac}.toml", "host_user",
-                                    f"{device.host_user!r} is already the host user of {other}"))
+            problems.append(
+                Problem(
+                    f"devices/{device.mac}.toml",
+                    "host_user",
+                    f"{device.host_user!r} is already the host user of {other}",
+                )
+            )
         if device.host_user in users:
-            problems.append(Problem(f"devices/{device.mac}.toml", "host_user",
-                                    f"{device.host_user!r} is also a mobility user; host users are the phone's own"))
+            problems.append(
+                Problem(
+                    f"devices/{device.mac}.toml",
+                    "host_user",
+                    f"{device.host_user!r} is also a mobility user; host users are the phone's own",
+                )
+            )
 
 
 __all__ = ["ConfigError", "Problem", "fingerprint", "load_profile_directory"]

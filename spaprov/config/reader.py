@@ -14,7 +14,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class TableReader:
-    def __init__(self, file: str, table: Mapping[str, Any], problems: list[Problem], prefix: str = "") -> None:
+    def __init__(
+        self, file: str, table: Mapping[str, Any], problems: list[Problem], prefix: str = ""
+    ) -> None:
         self.file = file
         self._table = table
         self._problems = problems
@@ -27,7 +29,9 @@ class TableReader:
     def problem(self, key: str, reason: str) -> None:
         self._problems.append(Problem(self.file, self.name(key) if key else self._prefix.rstrip("."), reason))
 
-    def _get(self, key: str, kind: type | tuple[type, ...], kind_name: str, default: Any, required: bool) -> Any:
+    def _get(
+        self, key: str, kind: type | tuple[type, ...], kind_name: str, default: Any, required: bool
+    ) -> Any:
         self._used.add(key)
         if key not in self._table:
             if required:
@@ -39,8 +43,16 @@ class TableReader:
             return default
         return value
 
-    def text(self, key: str, default: str = "", *, required: bool = False, max_length: int = 512,
-             pattern: re.Pattern[str] | None = None, pattern_hint: str = "") -> str:
+    def text(
+        self,
+        key: str,
+        default: str = "",
+        *,
+        required: bool = False,
+        max_length: int = 512,
+        pattern: re.Pattern[str] | None = None,
+        pattern_hint: str = "",
+    ) -> str:
         value: str = self._get(key, str, "a string", default, required)
         if value is default:
             return value

@@ -11,7 +11,9 @@ from spaprov.rules.ast import Alternative
 from spaprov.rules.macros import MacroRef
 
 _MAC_MACROS = {"MA", "MAU", "MAC"}
-_MAC_PATTERN = {"MA": "[0-9a-fA-F]{12}", "MAU": "[0-9a-fA-F]{12}", "MAC": "[0-9a-fA-F:]{17}"}
+# Placeholders in Route.pattern; spaprov.server.holder turns them into regular expressions.
+MAC_PLACEHOLDERS = {"{mac}": "[0-9a-fA-F]{12}", "{mac:colons}": "(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}"}
+_MAC_PLACEHOLDER = {"MA": "{mac}", "MAU": "{mac}", "MAC": "{mac:colons}"}
 _SCHEME_AND_SERVER = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://)?[^/?]*")
 
 
@@ -52,8 +54,10 @@ def _route(index: int, alternative: Alternative) -> Route:
         elif "PUID" in names:
             kind = "host"
         else:
-            raise RouteError(f"{where} sends --uid {options.uid.text} without $MUID or $PUID: the server "
-                             "cannot tell whether it asks for a mobile or a host profile")
+            raise RouteError(
+                f"{where} sends --uid {options.uid.text} without $MUID or $PUID: the server "
+                "cannot tell whether it asks for a mobile or a host profile"
+            )
     text = alternative.url.text
     head = _SCHEME_AND_SERVER.match(text)
     path_text = text[head.end() if head else 0 :].split("?", 1)[0]
@@ -75,12 +79,14 @@ def _pattern(where: str, path: str) -> str:
             pieces.append(part)
             continue
         if not _is_mac(part):
-            raise RouteError(f"{where}: the path {path} uses ${part.name}; only $MA, $MAU and $MAC "
-                             "(the phone's MAC) can appear in a served path")
+            raise RouteError(
+                f"{where}: the path {path} uses ${part.name}; only $MA, $MAU and $MAC "
+                "(the phone's MAC) can appear in a served path"
+            )
         macs += 1
         if macs > 1:
             raise RouteError(f"{where}: the path {path} names the MAC twice")
-        pieces.append(f"{{mac:{_MAC_PATTERN[part.name]}}}")
+        pieces.append(_MAC_PLACEHOLDER[part.name])
     return "".join(pieces)
 
 

@@ -129,7 +129,7 @@ class Route:
     alternative: int
     kind: RouteKind
     path: str  # as in the rule, macros included
-    pattern: str  # aiohttp route pattern ({mac} for $MA/$MAU/$MAC)
+    pattern: str  # the path with {mac} for $MA/$MAU and {mac:colons} for $MAC
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,13 @@ CACHE = web.AppKey("spaprov.cache", RenderCache)
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
-def create_app(profiles: Path, *, clock: Clock = system_clock, watch_interval: float | None = 1.0,
-               template_dir: Path | None = None) -> web.Application:
+def create_app(
+    profiles: Path,
+    *,
+    clock: Clock = system_clock,
+    watch_interval: float | None = 1.0,
+    template_dir: Path | None = None,
+) -> web.Application:
     """Raises ConfigError when the profile directory cannot be served at all."""
     cache = RenderCache()
     holder = ConfigHolder(profiles, clock, on_swap=cache.clear)
@@ -45,14 +50,16 @@ def create_app(profiles: Path, *, clock: Clock = system_clock, watch_interval: f
 async def health(request: web.Request) -> web.Response:
     holder = request.app[HOLDER]
     config = holder.config
-    return web.json_response({
-        "status": "degraded" if holder.reload_problems else "ok",
-        "generation": holder.generation,
-        "devices": len(config.devices),
-        "users": len(config.users),
-        "routes": [{"path": r.path, "kind": r.kind} for r in config.routes],
-        "reload_problems": list(holder.reload_problems),
-    })
+    return web.json_response(
+        {
+            "status": "degraded" if holder.reload_problems else "ok",
+            "generation": holder.generation,
+            "devices": len(config.devices),
+            "users": len(config.users),
+            "routes": [{"path": r.path, "kind": r.kind} for r in config.routes],
+            "reload_problems": list(holder.reload_problems),
+        }
+    )
 
 
 async def reload_now(holder: ConfigHolder) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from spaprov.auth import CredentialFileError, CredentialStore, DigestAuthenticator
 from spaprov.clock import Clock
 from spaprov.config import Config, ConfigError, Problem, fingerprint, load_profile_directory
+from spaprov.config.routes import MAC_PLACEHOLDERS
 from spaprov.config.schema import Route
 
 log = logging.getLogger("spaprov.config")
@@ -83,23 +84,30 @@ class ConfigHolder:
     def commit(self, prepared: tuple[Config, CredentialStore]) -> None:
         config, store = prepared
         self._install(config, store)
-        log.info("configuration reloaded: generation %d, %d devices, %d users", self.generation,
-                 len(config.devices), len(config.users))
-        return True
+        log.info(
+            "configuration reloaded: generation %d, %d devices, %d users",
+            self.generation,
+            len(config.devices),
+            len(config.users),
+        )
 
     def _refuse(self, problems: list[str]) -> None:
         self.reload_failures += 1
         self.reload_problems = tuple(problems)
-        log.error("configuration reload refused; still serving generation %d:\n  %s", self.generation,
-                  "\n  ".join(problems))
+        log.error(
+            "configuration reload refused; still serving generation %d:\n  %s",
+            self.generation,
+            "\n  ".join(problems),
+        )
 
     def _load(self) -> tuple[Config, CredentialStore]:
         config = load_profile_directory(self.root)
         try:
             store = CredentialStore(self.root / "credentials.htdigest", config.site.realm)
         except CredentialFileError as error:
-            raise ConfigError([Problem(error.path.name, f"line {error.line}" if error.line else "",
-                                       error.reason)]) from None
+            raise ConfigError(
+                [Problem(error.path.name, f"line {error.line}" if error.line else "", error.reason)]
+            ) from None
         self._nonce_secret(config)  # validate the secret source before installing anything
         return config, store
 
@@ -108,12 +116,21 @@ class ConfigHolder:
         self._config = config
         self._store = store
         self._routes = tuple(CompiledRoute(_route_regex(route.pattern), route) for route in config.routes)
-        if previous is None or (previous.site.realm, previous.site.auth) != (config.site.realm, config.site.auth):
+        if previous is None or (previous.site.realm, previous.site.auth) != (
+            config.site.realm,
+            config.site.auth,
+        ):
             auth = config.site.auth
             self._authenticator = DigestAuthenticator(
-                config.site.realm, _CurrentCredentials(self), self._nonce_secret(config), clock=self._clock,
-                nonce_lifetime=auth.nonce_lifetime, allow_rfc2069=auth.allow_rfc2069,
-                max_failures=auth.max_failures, failure_window=auth.failure_window, lockout=auth.lockout,
+                config.site.realm,
+                _CurrentCredentials(self),
+                self._nonce_secret(config),
+                clock=self._clock,
+                nonce_lifetime=auth.nonce_lifetime,
+                allow_rfc2069=auth.allow_rfc2069,
+                max_failures=auth.max_failures,
+                failure_window=auth.failure_window,
+                lockout=auth.lockout,
             )
         self.generation += 1
         self.reload_problems = ()
@@ -133,10 +150,14 @@ class ConfigHolder:
             try:
                 value = path.read_bytes().strip()
             except OSError as error:
-                raise ConfigError([Problem("site.toml", "auth.nonce_secret", f"cannot read {path}: {error}")]) from None
+                raise ConfigError(
+                    [Problem("site.toml", "auth.nonce_secret", f"cannot read {path}: {error}")]
+                ) from None
             where = str(path)
         if len(value) < 16:
-            raise ConfigError([Problem("site.toml", "auth.nonce_secret", f"{where} must hold at least 16 bytes")])
+            raise ConfigError(
+                [Problem("site.toml", "auth.nonce_secret", f"{where} must hold at least 16 bytes")]
+            )
         return value
 
 
@@ -152,9 +173,9 @@ class _CurrentCredentials:
 
 def _route_regex(pattern: str) -> re.Pattern[str]:
     out, position = [], 0
-    for found in re.finditer(r"\{mac:([^}]*)\}", pattern):
+    for found in re.finditer("|".join(re.escape(p) for p in MAC_PLACEHOLDERS), pattern):
         out.append(re.escape(pattern[position : found.start()]))
-        out.append(f"(?P<mac>{found.group(1)})")
+        out.append(f"(?P<mac>{MAC_PLACEHOLDERS[found.group(0)]})")
         position = found.end()
     out.append(re.escape(pattern[position:]))
     return re.compile("".join(out))

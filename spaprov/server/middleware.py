@@ -25,7 +25,7 @@ async def log_and_contain(request: web.Request, handler: Handler) -> web.StreamR
     except web.HTTPException as error:
         status = error.status
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - the last line of defence: log it, answer 500, no traceback out
         error_log.exception("unhandled error serving %s %s", request.method, request.path)
         return web.Response(status=500, text="500: Internal Server Error\n")
     finally:
@@ -33,7 +33,13 @@ async def log_and_contain(request: web.Request, handler: Handler) -> web.StreamR
         # Never the Authorization header, a password or a nonce: only who, what and how it went.
         access_log.info(
             "%s %s %d device=%s identity=%s route=%s %.1fms client=%s%s",
-            request.method, request.path, status, request.get(DEVICE, "-"), request.get(IDENTITY, "-"),
-            request.get(ROUTE_KIND, "-"), elapsed, request.remote,
+            request.method,
+            request.path,
+            status,
+            request.get(DEVICE, "-"),
+            request.get(IDENTITY, "-"),
+            request.get(ROUTE_KIND, "-"),
+            elapsed,
+            request.remote,
             f" auth={request[AUTH_REASON]!r}" if request.get(AUTH_REASON) else "",
         )

@@ -54,7 +54,9 @@ class Provisioning:
         return _text(405, "405: Method Not Allowed\n", headers={"Allow": ALLOWED})
 
     # -- who is asking ------------------------------------------------------------------------------
-    def _device(self, request: web.Request, path_mac: str | None) -> tuple[Device | None, web.Response | None]:
+    def _device(
+        self, request: web.Request, path_mac: str | None
+    ) -> tuple[Device | None, web.Response | None]:
         config = self.holder.config
         from_agent = mac_from_user_agent(request.headers.get("User-Agent", ""))
         mac = normalize_mac(path_mac) if path_mac else (from_agent[0] if from_agent else None)
@@ -65,15 +67,24 @@ class Provisioning:
         if device is None:
             return None, _text(404, "404: Not Found: unknown device\n")
         if from_agent and from_agent[1] != device.model.name:
-            log.warning("device %s announces model %s but is configured as %s; rendering for %s",
-                        mac, from_agent[1], device.model.name, device.model.name)
+            log.warning(
+                "device %s announces model %s but is configured as %s; rendering for %s",
+                mac,
+                from_agent[1],
+                device.model.name,
+                device.model.name,
+            )
         return device, None
 
     def _check_host(self, request: web.Request, device: Device) -> web.Response | None:
         expected = device.host_user + self.holder.config.site.em_user_domain
         if request[IDENTITY] != expected:
-            log.warning("host credentials of %r used on device %s (its host user is %r)",
-                        request[IDENTITY], device.mac, expected)
+            log.warning(
+                "host credentials of %r used on device %s (its host user is %r)",
+                request[IDENTITY],
+                device.mac,
+                expected,
+            )
             return _text(403, "403: Forbidden: these are not this phone's host credentials\n")
         return None
 
@@ -90,7 +101,13 @@ class Provisioning:
 
     # -- rendering ----------------------------------------------------------------------------------
     def _render(self, kind: RouteKind, device: Device, user: User | None, secure: bool) -> Rendered:
-        key = (self.holder.generation, kind, device.mac, user.user_id if user else "", secure and kind == "default")
+        key = (
+            self.holder.generation,
+            kind,
+            device.mac,
+            user.user_id if user else "",
+            secure and kind == "default",
+        )
         cached = self.cache.get(key)
         if cached is not None:
             return cached

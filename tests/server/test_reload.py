@@ -1,0 +1,120 @@
+"""Hot reload: a good edit is served, a bad edit is refused and the last good config keeps serving."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import httpx
+from aiohttp.test_utils import TestServer
+
+from tests.server.conftest import SPA_AGENT, ServerFactory, holder_of
+from tests.server.test_provisioning_e2e import flat_profile
+
+DEVICE_FILE = Path("devices") / "001122334455.toml"
+
+
+async def station(server: TestServer) -> str:
+    async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}) as client:
+        response = await client.get(str(server.make_url("/default.cfg")))
+    assert response.status_code == 200
+    return flat_profile(response.content)["Station_Name"]
+
+
+async def health(server: TestServer) -> dict[str, object]:
+    async with httpx.AsyncClient() as client:
+        response = await client.get(str(server.make_url("/healthz")))
+    assert response.status_code == 200
+    data: dict[str, object] = response.json()
+    return data
+
+
+def edit(site: Path, old: str, new: str) -> None:
+    path = site / DEVICE_FILE
+    path.write_text(path.read_text().replace(old, new))
+
+
+async def wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_good_edit_is_picked_up_by_the_file_watcher(start: ServerFactory, site: Path) -> None:
+    server = await start(site, watch_interval=0.05)
+    assert await station(server) == "Conference Room 1"
+    edit(site, 'station_name = "Conference Room 1"', 'station_name = "Board Room"')
+
+    async def renamed() -> bool:
+        return await station(server) == "Board Room"
+
+    await wait_for(renamed)
+    assert (await health(server))["generation"] == 2
+
+
+async def test_bad_edit_is_refused_and_the_last_good_config_keeps_serving(
+    start: ServerFactory, site: Path
+) -> None:
+    server = await start(site, watch_interval=0.05)
+    edit(site, 'station_name = "Conference Room 1"', 'station_name = "Board Room"\nmodel_typo = 1')
+    (site / "users" / "carol.toml").write_text('em_profiles = ["nobody"]\n')
+
+    async def degraded() -> bool:
+        return (await health(server))["status"] == "degraded"
+
+    await wait_for(degraded)
+    report = await health(server)
+    problems = report["reload_problems"]
+    assert isinstance(problems, list)
+    assert "devices/001122334455.toml: model_typo: unknown field" in problems
+    assert "users/carol.toml: em_profiles: no EM profile 'nobody' (em_profiles/nobody.toml)" in problems
+    assert report["generation"] == 1
+    assert await station(server) == "Conference Room 1"
+    # Fixing the edit recovers.
+    edit(site, "\nmodel_typo = 1", "")
+    (site / "users" / "carol.toml").unlink()
+
+    async def recovered() -> bool:
+        return (await health(server))["status"] == "ok"
+
+    await wait_for(recovered)
+    assert await station(server) == "Board Room"
+
+
+async def test_sighup_reloads(start: ServerFactory, site: Path) -> None:
+    server = await start(site)  # no file watcher: only the signal can reload
+    edit(site, 'station_name = "Conference Room 1"', 'station_name = "Lobby"')
+    os.kill(os.getpid(), signal.SIGHUP)
+
+    async def renamed() -> bool:
+        return await station(server) == "Lobby"
+
+    await wait_for(renamed)
+
+
+async def test_broken_credentials_file_is_refused_on_reload(start: ServerFactory, site: Path) -> None:
+    server = await start(site)
+    (site / "credentials.htdigest").write_text("garbage\n")
+    assert holder_of(server).reload() is False
+    assert holder_of(server).reload_problems == (
+        "credentials.htdigest: line 1: expected user:realm:HA1 (three fields)",
+    )
+    async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}) as client:
+        response = await client.get(
+            str(server.make_url("/mobilephone.cfg")), auth=httpx.DigestAuth("alice@example.com", "1234")
+        )
+    assert response.status_code == 200
+
+
+async def test_reload_can_change_routes(start: ServerFactory, site: Path) -> None:
+    server = await start(site)
+    site_toml = site / "site.toml"
+    site_toml.write_text(site_toml.read_text().replace("/default.cfg", "/cfg/$MA.xml"))
+    assert holder_of(server).reload()
+    async with httpx.AsyncClient() as client:  # no User-Agent: the MAC comes from the path
+        assert (await client.get(str(server.make_url("/cfg/001122334455.xml")))).status_code == 200
+        assert (await client.get(str(server.make_url("/cfg/00112233445F.xml")))).status_code == 404
+        assert (await client.get(str(server.make_url("/default.cfg")))).status_code == 404

@@ -1,0 +1,154 @@
+"""`spaprov serve` and `spaprov render` as an administrator runs them."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_profiles"
+AGENT = "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def spaprov(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "spaprov", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process, self.url = process, url
+
+
+def serve(*args: str) -> Iterator[Served]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spaprov", "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+    scheme = "https" if "--tls-cert" in args else "http"
+    try:
+        yield Served(process, f"{scheme}://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def server() -> Iterator[Served]:
+    yield from serve("--profiles", str(SAMPLE))
+
+
+def curl(*args: str) -> tuple[int, str]:
+    done = subprocess.run(
+        ["curl", "--silent", "--write-out", "\n%{http_code}", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    body, _, status = done.stdout.rpartition("\n")
+    return int(status), body
+
+
+def test_readme_curl_returns_alices_profile(server: Served) -> None:
+    status, body = curl(
+        "--digest", "-u", "alice@example.com:1234", "-A", AGENT, f"{server.url}/mobilephone.cfg"
+    )
+    assert status == 200
+    found = {child.tag: child.text for child in ET.fromstring(body)}
+    assert found["User_ID_1_"] == "2001" and found["Display_Name_1_"] == "Alice Example"
+
+
+def test_tls(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    for served in serve("--profiles", str(SAMPLE), "--tls-cert", str(cert), "--tls-key", str(key)):
+        status, body = curl(
+            "--cacert",
+            str(cert),
+            "--digest",
+            "-u",
+            "conf-room-1@example.com:host-secret",
+            "-A",
+            AGENT,
+            served.url.replace("127.0.0.1", "localhost") + "/hostphone.cfg",
+            "--resolve",
+            f"localhost:{served.url.rsplit(':', 1)[1]}:127.0.0.1",
+        )
+        assert status == 200 and "<User_ID_1_>1000</User_ID_1_>" in body
+
+
+def test_refuses_to_start_on_a_rule_it_cannot_serve(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    toml = site / "site.toml"
+    toml.write_text(toml.read_text().replace("[--uid $PUID$PDOM --pwd $PPWD]", "[--uid $A --pwd $B]"))
+    done = spaprov("serve", "--profiles", str(site), "--port", str(free_port()))
+    assert done.returncode == 1
+    assert "refusing to start" in done.stderr and "alternative 2 sends --uid $A" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_render_prints_what_the_phone_receives(server: Served) -> None:
+    rendered = spaprov(
+        "render", "--profiles", str(SAMPLE), "--device", "00:11:22:33:44:55", "--user", "alice"
+    )
+    assert rendered.returncode == 0
+    _, served = curl("--digest", "-u", "alice@example.com:1234", "-A", AGENT, f"{server.url}/mobilephone.cfg")
+    assert served == rendered.stdout
+    host = spaprov("render", "--profiles", str(SAMPLE), "--device", "001122334455")
+    assert "<User_ID_1_>1000</User_ID_1_>" in host.stdout
+
+
+def test_render_errors_are_clear() -> None:
+    unknown = spaprov("render", "--profiles", str(SAMPLE), "--device", "00aabbccddee")
+    assert unknown.returncode == 1 and "no device 00aabbccddee" in unknown.stderr
+    no_user = spaprov("render", "--profiles", str(SAMPLE), "--device", "001122334455", "--kind", "mobile")
+    assert no_user.returncode == 1 and "needs --user (one of alice, bob)" in no_user.stderr
