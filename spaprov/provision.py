@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from spaprov.config.schema import Config, Device, RouteKind, User
-from spaprov.render import HostCredentials, Renderer
+from spaprov.config.schema import Config, Device, User
+from spaprov.render import HostCredentials, RenderKind, Renderer
 
 
 class ProfileBuilder:
@@ -13,7 +13,7 @@ class ProfileBuilder:
     def build(
         self,
         config: Config,
-        kind: RouteKind,
+        kind: RenderKind,
         device: Device,
         *,
         user: User | None = None,
@@ -27,6 +27,8 @@ class ProfileBuilder:
             return self.renderer.render(
                 "mobile", site, device.model, device=device, user=user, content=profile.content
             )
+        if kind == "logout":
+            return self.renderer.render("logout", site, device.model, device=device)
         if kind == "host":
             return self.renderer.render("host", site, device.model, device=device, content=device.content)
         return self.renderer.render(

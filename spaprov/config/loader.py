@@ -48,6 +48,8 @@ def load_profile_directory(root: Path) -> Config:
     problems: list[Problem] = []
     if not root.is_dir():
         raise ConfigError([Problem(str(root), "", "is not a directory")])
+    # Taken before reading: a file written while we read makes the watcher load again.
+    seen = fingerprint(root)
     site = _load_site(root / "site.toml", problems)
     devices = {device.mac: device for device in _load_all(root, "devices", MAC_NAME, _device, problems)}
     profiles = {p.name: p for p in _load_all(root, "em_profiles", ID_NAME, _em_profile, problems)}
@@ -62,7 +64,7 @@ def load_profile_directory(root: Path) -> Config:
         MappingProxyType(users),
         MappingProxyType(profiles),
         routes,
-        fingerprint(root),
+        seen,
     )
 
 

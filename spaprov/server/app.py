@@ -13,6 +13,7 @@ from aiohttp import web
 
 from spaprov.clock import Clock, system_clock
 from spaprov.config import ConfigError
+from spaprov.mobility import Mobility, SqliteStateStore, open_state
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.cache import RenderCache
@@ -23,6 +24,7 @@ from spaprov.server.provisioning import Provisioning
 log = logging.getLogger("spaprov.server")
 HOLDER = web.AppKey("spaprov.holder", ConfigHolder)
 CACHE = web.AppKey("spaprov.cache", RenderCache)
+MOBILITY = web.AppKey("spaprov.mobility", Mobility)
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
@@ -32,19 +34,38 @@ def create_app(
     clock: Clock = system_clock,
     watch_interval: float | None = 1.0,
     template_dir: Path | None = None,
+    state: str | SqliteStateStore | None = None,
 ) -> web.Application:
-    """Raises ConfigError when the profile directory cannot be served at all."""
+    """Raises ConfigError when the profile directory cannot be served at all, and StateError
+    when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
+    (a dot file, so the reload watcher ignores it)."""
     cache = RenderCache()
-    holder = ConfigHolder(profiles, clock, on_swap=cache.clear)
-    provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache)
+    store = state if isinstance(state, SqliteStateStore) else open_state(state or default_state_url(profiles))
+    mobility = Mobility(store, clock)
+
+    def audit_auth(event: str, user: str, client: str) -> None:
+        mobility.audit_soon("failed_auth" if event == "auth_failed" else event, user[:128], None, client)
+
+    holder = ConfigHolder(profiles, clock, on_swap=cache.clear, on_auth_event=audit_auth)
+    provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
     app = web.Application(middlewares=[log_and_contain], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
     app[CACHE] = cache
+    app[MOBILITY] = mobility
     app.router.add_get("/healthz", health)
     app.router.add_get("/{tail:.*}", provisioning.get)
     app.router.add_route("*", "/{tail:.*}", provisioning.other_method)
     app.cleanup_ctx.append(_reloading(watch_interval))
+    app.on_cleanup.append(_close_state)
     return app
+
+
+def default_state_url(profiles: Path) -> str:
+    return f"sqlite:///{profiles / '.spaprov-state.sqlite3'}"
+
+
+async def _close_state(app: web.Application) -> None:
+    await app[MOBILITY].close()
 
 
 async def health(request: web.Request) -> web.Response:

@@ -26,10 +26,17 @@ class CompiledRoute:
 
 
 class ConfigHolder:
-    def __init__(self, root: Path, clock: Clock, on_swap: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        clock: Clock,
+        on_swap: Callable[[], None] | None = None,
+        on_auth_event: Callable[[str, str, str], None] | None = None,
+    ) -> None:
         self.root = root
         self._clock = clock
         self._on_swap = on_swap
+        self._on_auth_event = on_auth_event
         self._random_secret = secrets.token_bytes(32)  # "random": per process, kept across reloads
         self.generation = 0
         self.reload_problems: tuple[str, ...] = ()
@@ -131,6 +138,7 @@ class ConfigHolder:
                 max_failures=auth.max_failures,
                 failure_window=auth.failure_window,
                 lockout=auth.lockout,
+                on_event=self._on_auth_event,
             )
         self.generation += 1
         self.reload_problems = ()

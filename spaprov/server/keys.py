@@ -8,5 +8,6 @@ from spaprov.server.digest_guard import AUTH_REASON, IDENTITY
 
 DEVICE = web.RequestKey("spaprov.device", str)
 ROUTE_KIND = web.RequestKey("spaprov.route", str)
+POLICY = web.RequestKey("spaprov.policy", str)
 
-__all__ = ["AUTH_REASON", "DEVICE", "IDENTITY", "ROUTE_KIND"]
+__all__ = ["AUTH_REASON", "DEVICE", "IDENTITY", "POLICY", "ROUTE_KIND"]

@@ -7,7 +7,7 @@ import time
 
 from aiohttp import web
 
-from spaprov.server.keys import AUTH_REASON, DEVICE, IDENTITY, ROUTE_KIND
+from spaprov.server.keys import AUTH_REASON, DEVICE, IDENTITY, POLICY, ROUTE_KIND
 from spaprov.server.middleware_types import Handler
 
 access_log = logging.getLogger("spaprov.access")
@@ -32,7 +32,7 @@ async def log_and_contain(request: web.Request, handler: Handler) -> web.StreamR
         elapsed = (time.perf_counter() - started) * 1000
         # Never the Authorization header, a password or a nonce: only who, what and how it went.
         access_log.info(
-            "%s %s %d device=%s identity=%s route=%s %.1fms client=%s%s",
+            "%s %s %d device=%s identity=%s route=%s %.1fms client=%s%s%s",
             request.method,
             request.path,
             status,
@@ -42,4 +42,5 @@ async def log_and_contain(request: web.Request, handler: Handler) -> web.StreamR
             elapsed,
             request.remote,
             f" auth={request[AUTH_REASON]!r}" if request.get(AUTH_REASON) else "",
+            f" policy={request[POLICY]}" if request.get(POLICY) else "",
         )

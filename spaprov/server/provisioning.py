@@ -6,23 +6,28 @@ import logging
 
 from aiohttp import web
 
-from spaprov.config.schema import Device, RouteKind, User
+from spaprov.config.schema import Device, User
+from spaprov.mobility import Action, Mobility
+from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.provision import ProfileBuilder
 from spaprov.server.cache import RenderCache, Rendered
 from spaprov.server.digest_guard import DigestGuard
 from spaprov.server.holder import ConfigHolder
 from spaprov.server.identify import mac_from_user_agent, normalize_mac
-from spaprov.server.keys import DEVICE, IDENTITY, ROUTE_KIND
+from spaprov.render import RenderKind
+from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 
 log = logging.getLogger("spaprov.server")
 ALLOWED = "GET, HEAD"
 
 
 class Provisioning:
-    def __init__(self, holder: ConfigHolder, builder: ProfileBuilder, cache: RenderCache) -> None:
+    def __init__(self, holder: ConfigHolder, builder: ProfileBuilder, cache: RenderCache,
+                 mobility: Mobility) -> None:
         self.holder = holder
         self.builder = builder
         self.cache = cache
+        self.mobility = mobility
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         matched = self.holder.match(request.path)
@@ -39,13 +44,30 @@ class Provisioning:
             return refusal
         assert device is not None
         user: User | None = None
+        kind: RenderKind = route.kind
+        client = request.remote or "?"
         if route.kind == "host":
             refusal = self._check_host(request, device)
         elif route.kind == "mobile":
             user, refusal = self._check_mobile(request, device)
         if refusal is not None:
+            if refusal.status == 403:
+                self.mobility.audit_soon("denied", request.get(IDENTITY), device.mac, client, refusal.text.strip())
             return refusal
-        rendered = self._render(route.kind, device, user, request.secure)
+        if user is not None:
+            decision = await self.mobility.mobile_fetch(self.holder.config.site.mobility, user.user_id,
+                                                        device.mac, client)
+            request[POLICY] = decision.reason
+            if decision.action is Action.DENY:
+                return _text(403, f"403: Forbidden: {decision.reason}\n")
+            if decision.action is Action.BUSY:
+                return _text(503, "503: Service Unavailable: too many logins in progress\n",
+                             headers={"Retry-After": str(RETRY_AFTER_BUSY)})
+            if decision.action is Action.LOGOUT:
+                kind = "logout"
+        else:
+            await self.mobility.other_fetch(device.mac, client)
+        rendered = self._render(kind, device, user, request.secure)
         return _conditional(request, rendered)
 
     async def other_method(self, request: web.Request) -> web.StreamResponse:
@@ -100,14 +122,9 @@ class Provisioning:
         return user, None
 
     # -- rendering ----------------------------------------------------------------------------------
-    def _render(self, kind: RouteKind, device: Device, user: User | None, secure: bool) -> Rendered:
-        key = (
-            self.holder.generation,
-            kind,
-            device.mac,
-            user.user_id if user else "",
-            secure and kind == "default",
-        )
+    def _render(self, kind: RenderKind, device: Device, user: User | None, secure: bool) -> Rendered:
+        identity = user.user_id if user and kind == "mobile" else ""
+        key = (self.holder.generation, kind, device.mac, identity, secure and kind == "default")
         cached = self.cache.get(key)
         if cached is not None:
             return cached

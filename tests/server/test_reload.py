@@ -52,7 +52,8 @@ async def test_good_edit_is_picked_up_by_the_file_watcher(start: ServerFactory, 
         return await station(server) == "Board Room"
 
     await wait_for(renamed)
-    assert (await health(server))["generation"] == 2
+    generation = (await health(server))["generation"]
+    assert isinstance(generation, int) and generation >= 2  # a write seen mid-load reloads once more
 
 
 async def test_bad_edit_is_refused_and_the_last_good_config_keeps_serving(

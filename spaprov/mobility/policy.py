@@ -1,0 +1,167 @@
+"""Extension-mobility policy, as Cisco CUCM names it, decided against the state store.
+
+- multiple_login: "allowed", "not_allowed" (the second phone is refused, audited "logged in
+  elsewhere"), or "auto_logout" (the first phone's session ends; its next resync with the old
+  credentials receives the logout profile).
+- max_login_time: after it, the phone's next mobile resync receives the logout profile.
+- A session ends when its phone fetches a non-mobile profile (the user logged out).
+- max_concurrent_logins: at most that many logins in progress at once; beyond it, 503.
+
+A session ended by policy stays "unacknowledged" until the phone fetches a non-mobile profile:
+until then every mobile fetch from that phone with those credentials gets the logout profile,
+so a phone still holding the old credentials cannot simply log in again (and, under
+auto_logout, two phones cannot keep logging each other out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from spaprov.clock import Clock
+from spaprov.config.schema import MobilityPolicy
+from spaprov.mobility.store import Session, SqliteStateStore, Transaction
+
+T = TypeVar("T")
+TOUCH_INTERVAL = 60.0  # last_seen is refreshed at most once a minute: no write per resync
+RETRY_AFTER_BUSY = 5
+
+
+class Action(enum.Enum):
+    SERVE = "serve"  # the mobile profile
+    LOGOUT = "logout"  # the logout profile: back to the host profile
+    DENY = "deny"  # 403
+    BUSY = "busy"  # 503 + Retry-After
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str = ""
+    session: Session | None = None
+
+
+class Mobility:
+    """Runs policy decisions on a single state thread (SQLite connections are not shared)."""
+
+    def __init__(self, store: SqliteStateStore, clock: Clock) -> None:
+        self.store = store
+        self._clock = clock
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spaprov-state")
+        self.logins_in_progress = 0
+        self._background: set[asyncio.Future[None]] = set()
+
+    async def _run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
+        def job() -> T:
+            with self.store.transaction(write=write) as tx:
+                return work(tx)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    async def mobile_fetch(self, policy: MobilityPolicy, user_id: str, device: str, client: str) -> Decision:
+        now = self._clock()
+        resumed = await self._run(lambda tx: _resume(tx, policy, user_id, device, client, now))
+        if resumed is not None:
+            return resumed
+        if self.logins_in_progress >= policy.max_concurrent_logins:
+            return Decision(Action.BUSY, f"{self.logins_in_progress} logins in progress")
+        self.logins_in_progress += 1
+        try:
+            return await self._run(lambda tx: _login(tx, policy, user_id, device, client, now))
+        finally:
+            self.logins_in_progress -= 1
+
+    async def other_fetch(self, device: str, client: str) -> None:
+        """A host or default fetch: whoever was logged in on this phone has logged out."""
+        now = self._clock()
+        pending = await self._run(lambda tx: bool(tx.active_sessions_on_device(device))
+                                  or tx.unacknowledged_end_on_device(device), write=False)
+        if pending:
+            await self._run(lambda tx: _logged_out(tx, device, client, now))
+
+    def audit_soon(self, event: str, user_id: str | None, device: str | None, client: str | None,
+                   detail: str | None = None) -> None:
+        """Record an audit entry without making the request wait for the disk."""
+        now = self._clock()
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, self._audit_now, now, event, user_id, device, client, detail)
+        self._background.add(future)
+        future.add_done_callback(self._background.discard)
+
+    def _audit_now(self, now: float, event: str, user_id: str | None, device: str | None, client: str | None,
+                   detail: str | None) -> None:
+        with self.store.transaction() as tx:
+            tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
+
+    async def drain(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        self._executor.shutdown(wait=True)
+        self.store.close()
+
+
+def _resume(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str,
+            now: float) -> Decision | None:
+    """The decision for a phone already logged in (or told to log out); None for a new login."""
+    for session in tx.active_sessions_of_user(user_id):
+        if session.device != device:
+            continue
+        limit = policy.max_login_minutes * 60
+        if limit and now - session.started >= limit:
+            tx.end_session(session, now, "max_login_time", tell_phone=True)
+            tx.audit(now, "auto_logout", user_id=user_id, device=device, client=client,
+                     detail=f"maximum login time {policy.max_login_minutes // 60}:{policy.max_login_minutes % 60:02d} reached")
+            return Decision(Action.LOGOUT, "max_login_time", session)
+        if now - session.last_seen >= TOUCH_INTERVAL:
+            tx.touch(session, now)
+        return Decision(Action.SERVE, "resumed", session)
+    ended = tx.unacknowledged_end(user_id, device)
+    if ended is not None:
+        return Decision(Action.LOGOUT, ended.end_reason or "ended", ended)
+    return None
+
+
+def _login(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str, now: float) -> Decision:
+    again = _resume(tx, policy, user_id, device, client, now)  # another request may have won the race
+    if again is not None:
+        return again
+    elsewhere = [s for s in tx.active_sessions_of_user(user_id) if s.device != device]
+    if elsewhere and policy.multiple_login == "not_allowed":
+        where = ", ".join(s.device for s in elsewhere)
+        tx.audit(now, "denied", user_id=user_id, device=device, client=client, detail=f"logged in elsewhere ({where})")
+        return Decision(Action.DENY, "logged in elsewhere")
+    if policy.multiple_login == "auto_logout":
+        for session in elsewhere:
+            tx.end_session(session, now, "auto_logout", tell_phone=True)
+            tx.audit(now, "auto_logout", user_id=user_id, device=session.device,
+                     detail=f"logged in on {device}")
+    for session in tx.active_sessions_on_device(device):  # someone else never logged out here
+        tx.end_session(session, now, "replaced", tell_phone=False)
+        tx.audit(now, "logout", user_id=session.user_id, device=device, detail=f"replaced by {user_id}")
+    session = tx.start_session(user_id, device, now)
+    tx.audit(now, "login", user_id=user_id, device=device, client=client)
+    return Decision(Action.SERVE, "login", session)
+
+
+def _logged_out(tx: Transaction, device: str, client: str, now: float) -> None:
+    for session in tx.active_sessions_on_device(device):
+        tx.end_session(session, now, "logout", tell_phone=False)
+        tx.audit(now, "logout", user_id=session.user_id, device=device, client=client)
+    tx.acknowledge_device(device)
+
+
+def forced_logout(tx: Transaction, target: str, now: float) -> list[Session]:
+    """End the sessions of a user id or a device (MAC); their phones get the logout profile."""
+    mac = target.replace(":", "").lower()
+    sessions = tx.sessions(user_id=target) + tx.sessions(device=mac)
+    for session in sessions:
+        tx.end_session(session, now, "forced_logout", tell_phone=True)
+        tx.audit(now, "forced_logout", user_id=session.user_id, device=session.device)
+    return sessions
