@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from spaprov import __version__
-from spaprov.commands import rule, serve, user
+from spaprov.commands import phone, rule, serve, sessions, user
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     rule.register(subparsers)
     user.register(subparsers)
     serve.register(subparsers)
+    phone.register(subparsers)
+    sessions.register(subparsers)
     return parser
 
 

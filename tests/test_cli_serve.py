@@ -62,8 +62,8 @@ def serve(*args: str) -> Iterator[Served]:
 
 
 @pytest.fixture
-def server() -> Iterator[Served]:
-    yield from serve("--profiles", str(SAMPLE))
+def server(tmp_path: Path) -> Iterator[Served]:
+    yield from serve("--profiles", str(SAMPLE), "--state", f"sqlite:///{tmp_path / 'state.sqlite3'}")
 
 
 def curl(*args: str) -> tuple[int, str]:
@@ -109,7 +109,10 @@ def test_tls(tmp_path: Path) -> None:
         capture_output=True,
         timeout=60,
     )
-    for served in serve("--profiles", str(SAMPLE), "--tls-cert", str(cert), "--tls-key", str(key)):
+    state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    for served in serve(
+        "--profiles", str(SAMPLE), "--state", state, "--tls-cert", str(cert), "--tls-key", str(key)
+    ):
         status, body = curl(
             "--cacert",
             str(cert),
@@ -127,7 +130,7 @@ def test_tls(tmp_path: Path) -> None:
 
 def test_refuses_to_start_on_a_rule_it_cannot_serve(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    shutil.copytree(SAMPLE, site)
+    shutil.copytree(SAMPLE, site, ignore=shutil.ignore_patterns(".spaprov-state*"))
     toml = site / "site.toml"
     toml.write_text(toml.read_text().replace("[--uid $PUID$PDOM --pwd $PPWD]", "[--uid $A --pwd $B]"))
     done = spaprov("serve", "--profiles", str(site), "--port", str(free_port()))

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
+from spaprov.mobility import StateError
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.identify import normalize_mac
@@ -31,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https")
     serve.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
+    serve.add_argument(
+        "--state", help="state store URL, sqlite:///PATH (default: sqlite:///PROFILES/.spaprov-state.sqlite3)"
+    )
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     serve.set_defaults(run=run_serve)
 
@@ -63,7 +67,10 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"spaprov serve: cannot load the TLS certificate: {error}", file=sys.stderr)
             return EXIT_FAILED
     try:
-        app = create_app(args.profiles)
+        app = create_app(args.profiles, state=args.state)
+    except StateError as error:
+        print(f"spaprov serve: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except ConfigError as error:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -78,22 +78,38 @@ class Mobility:
     async def other_fetch(self, device: str, client: str) -> None:
         """A host or default fetch: whoever was logged in on this phone has logged out."""
         now = self._clock()
-        pending = await self._run(lambda tx: bool(tx.active_sessions_on_device(device))
-                                  or tx.unacknowledged_end_on_device(device), write=False)
+        pending = await self._run(
+            lambda tx: bool(tx.active_sessions_on_device(device)) or tx.unacknowledged_end_on_device(device),
+            write=False,
+        )
         if pending:
             await self._run(lambda tx: _logged_out(tx, device, client, now))
 
-    def audit_soon(self, event: str, user_id: str | None, device: str | None, client: str | None,
-                   detail: str | None = None) -> None:
+    def audit_soon(
+        self,
+        event: str,
+        user_id: str | None,
+        device: str | None,
+        client: str | None,
+        detail: str | None = None,
+    ) -> None:
         """Record an audit entry without making the request wait for the disk."""
         now = self._clock()
         future = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._audit_now, now, event, user_id, device, client, detail)
+            self._executor, self._audit_now, now, event, user_id, device, client, detail
+        )
         self._background.add(future)
         future.add_done_callback(self._background.discard)
 
-    def _audit_now(self, now: float, event: str, user_id: str | None, device: str | None, client: str | None,
-                   detail: str | None) -> None:
+    def _audit_now(
+        self,
+        now: float,
+        event: str,
+        user_id: str | None,
+        device: str | None,
+        client: str | None,
+        detail: str | None,
+    ) -> None:
         with self.store.transaction() as tx:
             tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
 
@@ -107,8 +123,9 @@ class Mobility:
         self.store.close()
 
 
-def _resume(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str,
-            now: float) -> Decision | None:
+def _resume(
+    tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str, now: float
+) -> Decision | None:
     """The decision for a phone already logged in (or told to log out); None for a new login."""
     for session in tx.active_sessions_of_user(user_id):
         if session.device != device:
@@ -116,8 +133,14 @@ def _resume(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, 
         limit = policy.max_login_minutes * 60
         if limit and now - session.started >= limit:
             tx.end_session(session, now, "max_login_time", tell_phone=True)
-            tx.audit(now, "auto_logout", user_id=user_id, device=device, client=client,
-                     detail=f"maximum login time {policy.max_login_minutes // 60}:{policy.max_login_minutes % 60:02d} reached")
+            tx.audit(
+                now,
+                "auto_logout",
+                user_id=user_id,
+                device=device,
+                client=client,
+                detail=f"maximum login time {_hours_minutes(policy.max_login_minutes)} reached",
+            )
             return Decision(Action.LOGOUT, "max_login_time", session)
         if now - session.last_seen >= TOUCH_INTERVAL:
             tx.touch(session, now)
@@ -128,20 +151,30 @@ def _resume(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, 
     return None
 
 
-def _login(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str, now: float) -> Decision:
+def _login(
+    tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str, now: float
+) -> Decision:
     again = _resume(tx, policy, user_id, device, client, now)  # another request may have won the race
     if again is not None:
         return again
     elsewhere = [s for s in tx.active_sessions_of_user(user_id) if s.device != device]
     if elsewhere and policy.multiple_login == "not_allowed":
         where = ", ".join(s.device for s in elsewhere)
-        tx.audit(now, "denied", user_id=user_id, device=device, client=client, detail=f"logged in elsewhere ({where})")
+        tx.audit(
+            now,
+            "denied",
+            user_id=user_id,
+            device=device,
+            client=client,
+            detail=f"logged in elsewhere ({where})",
+        )
         return Decision(Action.DENY, "logged in elsewhere")
     if policy.multiple_login == "auto_logout":
         for session in elsewhere:
             tx.end_session(session, now, "auto_logout", tell_phone=True)
-            tx.audit(now, "auto_logout", user_id=user_id, device=session.device,
-                     detail=f"logged in on {device}")
+            tx.audit(
+                now, "auto_logout", user_id=user_id, device=session.device, detail=f"logged in on {device}"
+            )
     for session in tx.active_sessions_on_device(device):  # someone else never logged out here
         tx.end_session(session, now, "replaced", tell_phone=False)
         tx.audit(now, "logout", user_id=session.user_id, device=device, detail=f"replaced by {user_id}")
@@ -165,3 +198,7 @@ def forced_logout(tx: Transaction, target: str, now: float) -> list[Session]:
         tx.end_session(session, now, "forced_logout", tell_phone=True)
         tx.audit(now, "forced_logout", user_id=session.user_id, device=session.device)
     return sessions
+
+
+def _hours_minutes(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"

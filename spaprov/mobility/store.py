@@ -82,7 +82,7 @@ class Transaction:
 
     def _sessions(self, where: str, *args: object) -> list[Session]:
         rows = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id", args)
-        return [Session(*row[:7], bool(row[7])) for row in rows]
+        return [Session(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7])) for row in rows]
 
     def active_sessions_of_user(self, user_id: str) -> list[Session]:
         return self._sessions("ended IS NULL AND user_id = ?", user_id)
@@ -95,7 +95,9 @@ class Transaction:
         return found[-1] if found else None
 
     def unacknowledged_end_on_device(self, device: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM sessions WHERE acknowledged = 0 AND device = ? LIMIT 1", (device,))
+        row = self._db.execute(
+            "SELECT 1 FROM sessions WHERE acknowledged = 0 AND device = ? LIMIT 1", (device,)
+        )
         return row.fetchone() is not None
 
     def active_count(self) -> int:
@@ -104,7 +106,8 @@ class Transaction:
     def start_session(self, user_id: str, device: str, now: float) -> Session:
         cursor = self._db.execute(
             "INSERT INTO sessions (user_id, device, started, last_seen) VALUES (?, ?, ?, ?)",
-            (user_id, device, now, now))
+            (user_id, device, now, now),
+        )
         return Session(int(cursor.lastrowid or 0), user_id, device, now, now)
 
     def touch(self, session: Session, now: float) -> None:
@@ -115,19 +118,34 @@ class Transaction:
         get the logout profile (cleared once it fetches a non-mobile profile)."""
         self._db.execute(
             "UPDATE sessions SET ended = ?, end_reason = ?, acknowledged = ? WHERE id = ? AND ended IS NULL",
-            (now, reason, 0 if tell_phone else 1, session.id))
+            (now, reason, 0 if tell_phone else 1, session.id),
+        )
 
     def acknowledge_device(self, device: str) -> None:
-        self._db.execute("UPDATE sessions SET acknowledged = 1 WHERE acknowledged = 0 AND device = ?", (device,))
+        self._db.execute(
+            "UPDATE sessions SET acknowledged = 1 WHERE acknowledged = 0 AND device = ?", (device,)
+        )
 
-    def audit(self, now: float, event: str, *, user_id: str | None = None, device: str | None = None,
-              client: str | None = None, detail: str | None = None) -> None:
-        self._db.execute("INSERT INTO audit (at, event, user_id, device, client, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                         (now, event, user_id, device, client, detail))
+    def audit(
+        self,
+        now: float,
+        event: str,
+        *,
+        user_id: str | None = None,
+        device: str | None = None,
+        client: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO audit (at, event, user_id, device, client, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (now, event, user_id, device, client, detail),
+        )
 
-    def sessions(self, *, active_only: bool = True, user_id: str | None = None,
-                 device: str | None = None) -> list[Session]:
-        clauses, args = ["1 = 1"], []
+    def sessions(
+        self, *, active_only: bool = True, user_id: str | None = None, device: str | None = None
+    ) -> list[Session]:
+        clauses: list[str] = ["1 = 1"]
+        args: list[object] = []
         if active_only:
             clauses.append("ended IS NULL")
         if user_id is not None:
@@ -138,9 +156,11 @@ class Transaction:
             args.append(device)
         return self._sessions(" AND ".join(clauses), *args)
 
-    def audit_entries(self, *, user_id: str | None = None, since: float | None = None,
-                      limit: int = 1000) -> list[AuditEntry]:
-        clauses, args = ["1 = 1"], []
+    def audit_entries(
+        self, *, user_id: str | None = None, since: float | None = None, limit: int = 1000
+    ) -> list[AuditEntry]:
+        clauses: list[str] = ["1 = 1"]
+        args: list[object] = []
         if user_id is not None:
             clauses.append("user_id = ?")
             args.append(user_id)
@@ -149,7 +169,9 @@ class Transaction:
             args.append(since)
         rows = self._db.execute(
             f"SELECT id, at, event, user_id, device, client, detail FROM audit WHERE {' AND '.join(clauses)} "
-            "ORDER BY id LIMIT ?", (*args, limit))
+            "ORDER BY id LIMIT ?",
+            (*args, limit),
+        )
         return [AuditEntry(*row) for row in rows]
 
 
@@ -175,7 +197,9 @@ class SqliteStateStore:
             row = self._db.execute("SELECT max(version) FROM schema_version").fetchone()
             current = row[0] or 0
             if current > SCHEMA_VERSION:
-                raise StateError(f"{self.path} has schema version {current}; this spaprov knows {SCHEMA_VERSION}")
+                raise StateError(
+                    f"{self.path} has schema version {current}; this spaprov knows {SCHEMA_VERSION}"
+                )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[version - 1]:
                     self._db.execute(statement)

@@ -10,11 +10,11 @@ from spaprov.config.schema import Device, User
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.provision import ProfileBuilder
+from spaprov.render import RenderKind
 from spaprov.server.cache import RenderCache, Rendered
 from spaprov.server.digest_guard import DigestGuard
 from spaprov.server.holder import ConfigHolder
 from spaprov.server.identify import mac_from_user_agent, normalize_mac
-from spaprov.render import RenderKind
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 
 log = logging.getLogger("spaprov.server")
@@ -22,8 +22,9 @@ ALLOWED = "GET, HEAD"
 
 
 class Provisioning:
-    def __init__(self, holder: ConfigHolder, builder: ProfileBuilder, cache: RenderCache,
-                 mobility: Mobility) -> None:
+    def __init__(
+        self, holder: ConfigHolder, builder: ProfileBuilder, cache: RenderCache, mobility: Mobility
+    ) -> None:
         self.holder = holder
         self.builder = builder
         self.cache = cache
@@ -52,17 +53,22 @@ class Provisioning:
             user, refusal = self._check_mobile(request, device)
         if refusal is not None:
             if refusal.status == 403:
-                self.mobility.audit_soon("denied", request.get(IDENTITY), device.mac, client, refusal.text.strip())
+                reason = (refusal.text or "").strip()
+                self.mobility.audit_soon("denied", request.get(IDENTITY), device.mac, client, reason)
             return refusal
         if user is not None:
-            decision = await self.mobility.mobile_fetch(self.holder.config.site.mobility, user.user_id,
-                                                        device.mac, client)
+            decision = await self.mobility.mobile_fetch(
+                self.holder.config.site.mobility, user.user_id, device.mac, client
+            )
             request[POLICY] = decision.reason
             if decision.action is Action.DENY:
                 return _text(403, f"403: Forbidden: {decision.reason}\n")
             if decision.action is Action.BUSY:
-                return _text(503, "503: Service Unavailable: too many logins in progress\n",
-                             headers={"Retry-After": str(RETRY_AFTER_BUSY)})
+                return _text(
+                    503,
+                    "503: Service Unavailable: too many logins in progress\n",
+                    headers={"Retry-After": str(RETRY_AFTER_BUSY)},
+                )
             if decision.action is Action.LOGOUT:
                 kind = "logout"
         else:

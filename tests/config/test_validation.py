@@ -15,7 +15,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_profiles"
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     target = tmp_path / "site"
-    shutil.copytree(SAMPLE, target)
+    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns(".spaprov-state*"))
     return target
 
 

@@ -22,7 +22,7 @@ SPA_AGENT = f"Cisco/SPA525G2-7.5.5 ({CONF_ROOM.upper()})(CBT1234567)"
 def site(tmp_path: Path) -> Path:
     """A private copy of the sample site that a test may edit."""
     target = tmp_path / "site"
-    shutil.copytree(SAMPLE, target)
+    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns(".spaprov-state*"))
     return target
 
 

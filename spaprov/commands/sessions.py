@@ -1,0 +1,120 @@
+"""`spaprov sessions list|logout` and `spaprov audit`: the state store, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from spaprov.mobility import StateError, forced_logout, open_state
+from spaprov.server.app import default_state_url
+
+_RELATIVE = re.compile(r"([0-9]+)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    def common(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+        parser.add_argument("--state", help="state store URL (default: sqlite in the profile directory)")
+
+    sessions = subparsers.add_parser("sessions", help="extension-mobility sessions")
+    actions = sessions.add_subparsers(dest="sessions_action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="active sessions (--all: ended ones too)")
+    listing.add_argument("--all", action="store_true")
+    common(listing)
+    listing.set_defaults(run=run_list)
+    logout = actions.add_parser(
+        "logout", help="force a logout: the phone gets the logout profile at its next resync"
+    )
+    logout.add_argument("target", metavar="USER|MAC")
+    common(logout)
+    logout.set_defaults(run=run_logout)
+
+    audit = subparsers.add_parser("audit", help="the audit log")
+    audit.add_argument("--user", help="only this user id")
+    audit.add_argument("--since", help="ISO date/time (2026-11-22T08:00) or an age (30m, 8h, 2d)")
+    audit.add_argument("--limit", type=int, default=1000)
+    common(audit)
+    audit.set_defaults(run=run_audit)
+
+
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return open_state(args.state or default_state_url(args.profiles))
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        store = _store(args)
+    except StateError as error:
+        print(f"spaprov sessions: {error}", file=sys.stderr)
+        return 1
+    with store.transaction(write=False) as tx:
+        sessions = tx.sessions(active_only=not args.all)
+    columns = (
+        ("USER", 16),
+        ("DEVICE", 13),
+        ("STARTED (UTC)", 20),
+        ("LAST SEEN (UTC)", 20),
+        ("ENDED (UTC)", 20),
+    )
+    print(" ".join(f"{title:<{width}}" for title, width in columns) + " REASON")
+    for s in sessions:
+        print(
+            f"{s.user_id:<16} {s.device:<13} {_when(s.started):<20} {_when(s.last_seen):<20} "
+            f"{_when(s.ended):<20} {s.end_reason or '-'}"
+        )
+    return 0
+
+
+def run_logout(args: argparse.Namespace) -> int:
+    try:
+        store = _store(args)
+    except StateError as error:
+        print(f"spaprov sessions: {error}", file=sys.stderr)
+        return 1
+    with store.transaction() as tx:
+        ended = forced_logout(tx, args.target, time.time())
+    if not ended:
+        print(f"spaprov sessions: no active session for {args.target!r}", file=sys.stderr)
+        return 1
+    for session in ended:
+        print(f"logged out {session.user_id} on {session.device}")
+    return 0
+
+
+def parse_since(text: str, now: float) -> float:
+    relative = _RELATIVE.fullmatch(text)
+    if relative:
+        return now - int(relative.group(1)) * _UNITS[relative.group(2)]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--since {text!r}: use an ISO date/time or an age such as 30m, 8h, 2d") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    try:
+        since = parse_since(args.since, time.time()) if args.since else None
+        store = _store(args)
+    except (ValueError, StateError) as error:
+        print(f"spaprov audit: {error}", file=sys.stderr)
+        return 1
+    with store.transaction(write=False) as tx:
+        entries = tx.audit_entries(user_id=args.user, since=since, limit=args.limit)
+    for e in entries:
+        print(
+            f"{_when(e.at)}  {e.event:<14} user={e.user_id or '-'} device={e.device or '-'} "
+            f"client={e.client or '-'}" + (f"  {e.detail}" if e.detail else "")
+        )
+    return 0

@@ -1,0 +1,55 @@
+"""The simulated phone's parameter table: factory defaults, and which names it knows."""
+
+from __future__ import annotations
+
+from spaprov.config.models import PhoneModel
+from spaprov.rules.macros import GPP_LETTERS
+
+_PER_LINE = (
+    "Line_Enable",
+    "Display_Name",
+    "User_ID",
+    "Password",
+    "Use_Auth_ID",
+    "Auth_ID",
+    "Proxy",
+    "Extension",
+    "Short_Name",
+    "Extended_Function",
+)
+
+
+def factory_defaults(model: PhoneModel, profile_rule: str) -> dict[str, str]:
+    """What a factory-reset SPA5x5 of `model` holds, pointed at `profile_rule`."""
+    values = {
+        "Provision_Enable": "Yes",
+        "Resync_On_Reset": "Yes",
+        "Resync_Random_Delay": "2",
+        "Resync_Periodic": "3600",
+        "Resync_Error_Retry_Delay": "3600",
+        "Profile_Rule": profile_rule,
+        "Profile_Rule_B": "",
+        "Profile_Rule_C": "",
+        "Profile_Rule_D": "",
+        "EM_Enable": "No",
+        "EM_User_Domain": "",
+        "EM_Login_State": "",
+        "EM_Phone_User_ID": "",
+        "EM_Phone_Password": "",
+        "EM_Mobile_User_ID": "",
+        "EM_Mobile_Password": "",
+        "Station_Name": "",
+        "Station_Display_Name": "",
+        "Text_Logo": "",
+        **{f"GPP_{letter}": "" for letter in GPP_LETTERS},
+        **{f"GPP_S{letter}": "" for letter in "ABCD"},
+        **{f"Speed_Dial_{n}": "" for n in range(2, 10)},
+    }
+    for n in range(1, model.line_keys + 1):
+        for name in _PER_LINE:
+            values[f"{name}_{n}_"] = ""
+        values[f"Line_Enable_{n}_"] = "Yes" if n == 1 else "No"
+        values[f"Extension_{n}_"] = str(n)
+    if not model.has_display:
+        del values["Text_Logo"]
+    return values

@@ -1,0 +1,217 @@
+"""An SPA5x5 phone, simulated: boot, resync, Login and Logout against a real server.
+
+On each resync the phone evaluates Profile_Rule, Profile_Rule_B, _C and _D in order with
+spaprov.rules (the same evaluation the server's routes come from), runs the chosen alternative's
+assignments, and fetches its URL with a real SPA User-Agent, answering Digest challenges with the
+rule's --uid/--pwd.  A fetched profile updates the parameters the phone knows (unknown ones are
+ignored, absent ones stay).  When a profile changes what the rule depends on (the rule itself, the
+EM state or credentials), the real phone reboots and resyncs; the simulator resyncs again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from spaprov.config.models import MODELS, PhoneModel
+from spaprov.phone.flat_profile import ProfileFormatError, parse_flat_profile
+from spaprov.phone.parameters import factory_defaults
+from spaprov.rules import RuleSyntaxError, evaluate
+from spaprov.rules.macros import FLAT_PROFILE_NAMES
+
+RULE_PARAMETERS = ("Profile_Rule", "Profile_Rule_B", "Profile_Rule_C", "Profile_Rule_D")
+# A change to any of these makes the phone reboot and evaluate its rules again.
+_REEVALUATE_ON = frozenset(RULE_PARAMETERS) | {
+    "EM_Login_State",
+    "EM_User_Domain",
+    "EM_Phone_User_ID",
+    "EM_Phone_Password",
+    "EM_Mobile_User_ID",
+    "EM_Mobile_Password",
+}
+MAX_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class Fetch:
+    url: str
+    status: int | None  # None: no HTTP answer (connection error, unsupported scheme)
+    note: str = ""
+
+    def __str__(self) -> str:
+        status = self.status if self.status is not None else "no answer"
+        return f"GET {self.url} -> {status}" + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True)
+class StepReport:
+    action: str
+    ok: bool
+    fetches: tuple[Fetch, ...]
+    login_state: str
+    line_1: str
+    line_1_name: str
+    station_name: str
+    message: str = ""
+
+    def __str__(self) -> str:
+        fetched = "; ".join(str(f) for f in self.fetches) or "nothing fetched"
+        line = f'{self.line_1} "{self.line_1_name}"' if self.line_1 else "(none)"
+        verdict = "ok" if self.ok else f"FAILED: {self.message}"
+        return (
+            f"{self.action}: {verdict}\n  {fetched}\n  state {self.login_state or '(empty)'}, "
+            f'line 1 {line}, station "{self.station_name}"'
+        )
+
+
+@dataclass
+class SpaPhone:
+    mac: str
+    model: PhoneModel
+    profile_rule: str
+    serial: str = "CBT1234567"
+    firmware: str = "7.5.5"
+    parameters: dict[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        self.mac = self.mac.replace(":", "").replace("-", "").lower()
+        if not self.parameters:
+            self.parameters = factory_defaults(self.model, self.profile_rule)
+
+    @classmethod
+    def of_model(cls, mac: str, model: str, profile_rule: str, **kwargs: object) -> SpaPhone:
+        return cls(mac, MODELS[model], profile_rule, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def user_agent(self) -> str:
+        return f"Cisco/{self.model.name}-{self.firmware} ({self.mac.upper()})({self.serial})"
+
+    def set_host_credentials(self, user_id: str, password: str) -> None:
+        """What an administrator types into the phone's web page (EM_Phone_User_ID/Password)."""
+        self.parameters["EM_Phone_User_ID"] = user_id
+        self.parameters["EM_Phone_Password"] = password
+
+    # -- the actions a person takes ---------------------------------------------------------------
+    async def boot(self) -> StepReport:
+        return await self._resync("boot", provisioning_state="0")
+
+    async def resync(self) -> StepReport:
+        return await self._resync("resync", provisioning_state="1")
+
+    async def login(self, user_id: str, password: str) -> StepReport:
+        """The Login softkey: user id and password typed in; the phone resyncs as mobile.
+        If the mobile profile is refused, the phone stays as it was (the screen says so)."""
+        saved = {
+            name: self.parameters[name]
+            for name in ("EM_Login_State", "EM_Mobile_User_ID", "EM_Mobile_Password")
+        }
+        self.parameters.update(
+            EM_Login_State="mobile", EM_Mobile_User_ID=user_id, EM_Mobile_Password=password
+        )
+        report = await self._resync(f"login {user_id}", provisioning_state="-1")
+        if report.ok and self.parameters["EM_Login_State"] == "mobile":
+            return report
+        if not report.ok:
+            self.parameters.update(saved)
+        message = report.message or "the server sent the phone back to its host profile"
+        return self._report(report.action, False, list(report.fetches), message)
+
+    async def logout(self) -> StepReport:
+        self.parameters.update(EM_Login_State="host", EM_Mobile_User_ID="", EM_Mobile_Password="")
+        return await self._resync("logout", provisioning_state="-1")
+
+    # -- resync -----------------------------------------------------------------------------------
+    async def _resync(self, action: str, provisioning_state: str) -> StepReport:
+        fetches: list[Fetch] = []
+        message = ""
+        ok = True
+        for _ in range(MAX_ROUNDS):
+            changed, ok, message = await self._one_round(fetches, provisioning_state)
+            if not ok or not changed:
+                break
+        return self._report(action, ok, fetches, message)
+
+    async def _one_round(self, fetches: list[Fetch], provisioning_state: str) -> tuple[bool, bool, str]:
+        """Evaluate the four rules in order; (re-evaluation needed, success, failure message)."""
+        reevaluate = False
+        for rule_name in RULE_PARAMETERS:
+            rule = self.parameters.get(rule_name, "")
+            if not rule.strip():
+                continue
+            try:
+                result = evaluate(rule, self.macros(provisioning_state))
+            except RuleSyntaxError as error:
+                return False, False, f"{rule_name} does not parse: {error}"
+            if result.alternative is None:
+                continue
+            for name, value in result.assignments:
+                self.parameters[name] = value
+            if result.url is None:
+                continue
+            fetch, body = await self._fetch(result.url, result.options.uid, result.options.pwd)
+            fetches.append(fetch)
+            if body is None:
+                return False, False, fetch.note or f"{rule_name}: HTTP {fetch.status}"
+            try:
+                received = parse_flat_profile(body)
+            except ProfileFormatError as error:
+                return False, False, f"{rule_name}: corrupt profile: {error}"
+            reevaluate = self._apply(received) or reevaluate
+            if reevaluate:
+                break  # the phone reboots with the new settings
+        return reevaluate, True, ""
+
+    def _apply(self, received: dict[str, str]) -> bool:
+        changed = False
+        for name, value in received.items():
+            if name not in self.parameters:
+                continue  # not a parameter of this phone: ignored, as the firmware does
+            if self.parameters[name] != value and name in _REEVALUATE_ON:
+                changed = True
+            self.parameters[name] = value
+        return changed
+
+    async def _fetch(self, url: str, uid: str | None, pwd: str | None) -> tuple[Fetch, bytes | None]:
+        if not url.lower().startswith(("http://", "https://")):
+            return Fetch(url, None, "the simulator speaks http and https only"), None
+        middlewares = (aiohttp.DigestAuthMiddleware(uid, pwd or ""),) if uid else ()
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        try:
+            async with (
+                aiohttp.ClientSession(middlewares=middlewares, timeout=timeout) as session,
+                session.get(url, headers={"User-Agent": self.user_agent}) as response,
+            ):
+                body = await response.read()
+                if response.status != 200:
+                    return Fetch(url, response.status, body.decode("ascii", "replace").strip()[:120]), None
+                return Fetch(url, 200), body
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return Fetch(url, None, f"{type(error).__name__}: {error}"), None
+
+    def macros(self, provisioning_state: str = "1") -> dict[str, str]:
+        """The phone's state as the rule language sees it."""
+        state = {name: self.parameters[name] for name in FLAT_PROFILE_NAMES if name in self.parameters}
+        state.update(
+            MA=self.mac,
+            PN=self.model.name,
+            PSN=self.model.name.removeprefix("SPA"),
+            SN=self.serial,
+            SWVER=self.firmware,
+            PRVST=provisioning_state,
+        )
+        return state
+
+    def _report(self, action: str, ok: bool, fetches: list[Fetch], message: str) -> StepReport:
+        p = self.parameters
+        return StepReport(
+            action,
+            ok,
+            tuple(fetches),
+            p.get("EM_Login_State", ""),
+            p.get("User_ID_1_", ""),
+            p.get("Display_Name_1_", ""),
+            p.get("Station_Name", ""),
+            message,
+        )
