@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from spaprov.clock import Clock, system_clock
-from spaprov.config import ConfigError
+from spaprov.config import ConfigError, Problem
 from spaprov.mobility import Mobility, SqliteStateStore, open_state
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
@@ -89,6 +89,10 @@ async def reload_now(holder: ConfigHolder) -> bool:
         prepared = await asyncio.to_thread(holder.prepare)
     except ConfigError as error:
         holder.refuse(error)
+        return False
+    except Exception as error:
+        log.exception("reload of %s failed", holder.root)
+        holder.refuse(ConfigError([Problem(str(holder.root), "", f"reload failed: {error}")]))
         return False
     holder.commit(prepared)
     return True

@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from spaprov.config.schema import Device, User
+from spaprov.config.schema import Config, Device, User
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.provision import ProfileBuilder
@@ -31,6 +31,9 @@ class Provisioning:
         self.mobility = mobility
 
     async def get(self, request: web.Request) -> web.StreamResponse:
+        # One configuration for the whole request: a reload may land while we await the state
+        # store, and a profile rendered from the old devices must not be cached as the new one.
+        generation, config = self.holder.generation, self.holder.config
         matched = self.holder.match(request.path)
         if matched is None:
             return _text(404, "404: Not Found\n")
@@ -40,7 +43,7 @@ class Provisioning:
             refusal = DigestGuard(self.holder.authenticator).check(request)
             if refusal is not None:
                 return refusal
-        device, refusal = self._device(request, path_mac)
+        device, refusal = self._device(request, config, path_mac)
         if refusal is not None:
             return refusal
         assert device is not None
@@ -48,9 +51,9 @@ class Provisioning:
         kind: RenderKind = route.kind
         client = request.remote or "?"
         if route.kind == "host":
-            refusal = self._check_host(request, device)
+            refusal = self._check_host(request, config, device)
         elif route.kind == "mobile":
-            user, refusal = self._check_mobile(request, device)
+            user, refusal = self._check_mobile(request, config, device)
         if refusal is not None:
             if refusal.status == 403:
                 reason = (refusal.text or "").strip()
@@ -58,7 +61,7 @@ class Provisioning:
             return refusal
         if user is not None:
             decision = await self.mobility.mobile_fetch(
-                self.holder.config.site.mobility, user.user_id, device.mac, client
+                config.site.mobility, user.user_id, device.mac, client
             )
             request[POLICY] = decision.reason
             if decision.action is Action.DENY:
@@ -73,7 +76,7 @@ class Provisioning:
                 kind = "logout"
         else:
             await self.mobility.other_fetch(device.mac, client)
-        rendered = self._render(kind, device, user, request.secure)
+        rendered = self._render(generation, config, kind, device, user, request.secure)
         return _conditional(request, rendered)
 
     async def other_method(self, request: web.Request) -> web.StreamResponse:
@@ -83,9 +86,8 @@ class Provisioning:
 
     # -- who is asking ------------------------------------------------------------------------------
     def _device(
-        self, request: web.Request, path_mac: str | None
+        self, request: web.Request, config: Config, path_mac: str | None
     ) -> tuple[Device | None, web.Response | None]:
-        config = self.holder.config
         from_agent = mac_from_user_agent(request.headers.get("User-Agent", ""))
         mac = normalize_mac(path_mac) if path_mac else (from_agent[0] if from_agent else None)
         if mac is None:
@@ -104,8 +106,8 @@ class Provisioning:
             )
         return device, None
 
-    def _check_host(self, request: web.Request, device: Device) -> web.Response | None:
-        expected = device.host_user + self.holder.config.site.em_user_domain
+    def _check_host(self, request: web.Request, config: Config, device: Device) -> web.Response | None:
+        expected = device.host_user + config.site.em_user_domain
         if request[IDENTITY] != expected:
             log.warning(
                 "host credentials of %r used on device %s (its host user is %r)",
@@ -116,8 +118,9 @@ class Provisioning:
             return _text(403, "403: Forbidden: these are not this phone's host credentials\n")
         return None
 
-    def _check_mobile(self, request: web.Request, device: Device) -> tuple[User | None, web.Response | None]:
-        config = self.holder.config
+    def _check_mobile(
+        self, request: web.Request, config: Config, device: Device
+    ) -> tuple[User | None, web.Response | None]:
         if not device.em_enabled:
             return None, _text(403, "403: Forbidden: extension mobility is disabled on this phone\n")
         identity = request[IDENTITY]
@@ -128,13 +131,21 @@ class Provisioning:
         return user, None
 
     # -- rendering ----------------------------------------------------------------------------------
-    def _render(self, kind: RenderKind, device: Device, user: User | None, secure: bool) -> Rendered:
+    def _render(
+        self,
+        generation: int,
+        config: Config,
+        kind: RenderKind,
+        device: Device,
+        user: User | None,
+        secure: bool,
+    ) -> Rendered:
         identity = user.user_id if user and kind == "mobile" else ""
-        key = (self.holder.generation, kind, device.mac, identity, secure and kind == "default")
+        key = (generation, kind, device.mac, identity, secure and kind == "default")
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        body = self.builder.build(self.holder.config, kind, device, user=user, secure=secure)
+        body = self.builder.build(config, kind, device, user=user, secure=secure)
         return self.cache.put(key, body)
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 from aiohttp.test_utils import TestServer
 
+from spaprov.mobility import SqliteStateStore
+from spaprov.mobility.store import Transaction
 from tests.server.conftest import SPA_AGENT, ServerFactory, holder_of
 from tests.server.test_provisioning_e2e import flat_profile
 
@@ -119,3 +124,23 @@ async def test_reload_can_change_routes(start: ServerFactory, site: Path) -> Non
         assert (await client.get(str(server.make_url("/cfg/001122334455.xml")))).status_code == 200
         assert (await client.get(str(server.make_url("/cfg/00112233445F.xml")))).status_code == 404
         assert (await client.get(str(server.make_url("/default.cfg")))).status_code == 404
+
+
+class SlowStore(SqliteStateStore):
+    """Every transaction takes a while, so a request is still awaiting it when a reload lands."""
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        time.sleep(0.3)
+        with super().transaction(write=write) as tx:
+            yield tx
+
+
+async def test_a_reload_during_a_request_never_caches_stale_content(start: ServerFactory, site: Path) -> None:
+    server = await start(site, state=SlowStore(site / "slow.sqlite3"))
+    in_flight = asyncio.create_task(station(server))
+    await asyncio.sleep(0.1)  # the request has found its device and waits on the state store
+    edit(site, 'station_name = "Conference Room 1"', 'station_name = "Lobby"')
+    assert holder_of(server).reload()
+    assert await in_flight == "Conference Room 1"  # answered from the configuration it started with
+    assert await station(server) == "Lobby"  # and that answer was not cached as the new one
