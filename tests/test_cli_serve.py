@@ -35,8 +35,8 @@ class Served:
         self.process, self.url = process, url
 
 
-def serve(*args: str) -> Iterator[Served]:
-    port = free_port()
+def serve(*args: str, port: int | None = None) -> Iterator[Served]:
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "spaprov", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,

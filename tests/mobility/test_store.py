@@ -1,0 +1,88 @@
+"""The SQLite state store: migrations, durability, a kill mid-write."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from spaprov.mobility import SqliteStateStore, StateError, open_state
+from spaprov.mobility.store import SCHEMA_VERSION
+
+
+def test_fresh_database_is_migrated_and_reopens(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStateStore(path)
+    assert store.schema_version == SCHEMA_VERSION
+    with store.transaction() as tx:
+        session = tx.start_session("alice", "001122334455", 100.0)
+        tx.audit(100.0, "login", user_id="alice", device="001122334455")
+    store.close()
+    again = open_state(f"sqlite:///{path}")
+    with again.transaction(write=False) as tx:
+        assert [s.id for s in tx.active_sessions_of_user("alice")] == [session.id]
+        assert [e.event for e in tx.audit_entries()] == ["login"]
+    assert again.schema_version == SCHEMA_VERSION
+    journal = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert journal == "wal"
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    SqliteStateStore(path).close()
+    sqlite3.connect(path, isolation_level=None).execute("INSERT INTO schema_version VALUES (99)")
+    with pytest.raises(StateError, match="schema version 99"):
+        SqliteStateStore(path)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError, match="cannot open the state database"):
+        SqliteStateStore(path)
+    with pytest.raises(StateError, match="unsupported state URL"):
+        open_state("redis://x")
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "s.sqlite3")
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.start_session("alice", "d", 1.0)
+        raise RuntimeError("boom")
+    with store.transaction(write=False) as tx:
+        assert tx.sessions(active_only=False) == []
+
+
+WRITER = """
+import sys
+from spaprov.mobility import SqliteStateStore
+store = SqliteStateStore(sys.argv[1])
+n = 0
+while True:
+    n += 1
+    with store.transaction() as tx:
+        tx.audit(float(n), "login", user_id=f"user{n}")
+    print(n, flush=True)
+"""
+
+
+def test_killed_mid_write_loses_no_committed_record(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    committed = 0
+    deadline = time.monotonic() + 30
+    while committed < 200 and time.monotonic() < deadline:
+        committed = int(writer.stdout.readline())
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=10)
+    assert committed >= 200
+    database = sqlite3.connect(path)
+    assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = {row[0] for row in database.execute("SELECT user_id FROM audit")}
+    assert {f"user{n}" for n in range(1, committed + 1)} <= stored
