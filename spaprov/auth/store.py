@@ -16,7 +16,6 @@ import fcntl
 import logging
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from passlib.apache import HtdigestFile
 
 from spaprov.auth.digest import ha1
+from spaprov.fileio import atomic_write
 
 log = logging.getLogger("spaprov.auth")
 
@@ -102,8 +102,8 @@ class CredentialStore:
             os.close(fd)
 
     def _save(self, md5_file: HtdigestFile, sha_file: HtdigestFile) -> None:
-        _atomic_write(self.sha256_path, sha_file.to_string())
-        _atomic_write(self.path, md5_file.to_string())
+        atomic_write(self.sha256_path, sha_file.to_string())
+        atomic_write(self.path, md5_file.to_string())
         self.load()
 
 
@@ -146,24 +146,3 @@ def _read(path: Path, algorithm: str, realm: str) -> dict[str, str]:
     except ValueError as error:
         raise CredentialFileError(path, None, str(error)) from None
     return {user: parsed.get_hash(user, realm) for user in parsed.users(realm)}
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

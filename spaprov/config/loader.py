@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -43,17 +44,19 @@ _SECRET_SOURCE = re.compile(r"random|env:[A-Za-z_][A-Za-z0-9_]*|file:.+")
 _EXTENSION = re.compile(r"[A-Za-z0-9_.+*#\-]{1,64}")
 
 
-def load_profile_directory(root: Path) -> Config:
-    """The validated configuration; raises ConfigError listing every problem."""
+def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | None = None) -> Config:
+    """The validated configuration; raises ConfigError listing every problem.  `overrides`:
+    proposed file contents (None: deleted) to validate as if they were on disk."""
     problems: list[Problem] = []
+    source = _Directory(root, overrides or {})
     if not root.is_dir():
         raise ConfigError([Problem(str(root), "", "is not a directory")])
     # Taken before reading: a file written while we read makes the watcher load again.
     seen = fingerprint(root)
-    site = _load_site(root / "site.toml", problems)
-    devices = {device.mac: device for device in _load_all(root, "devices", MAC_NAME, _device, problems)}
-    profiles = {p.name: p for p in _load_all(root, "em_profiles", ID_NAME, _em_profile, problems)}
-    users = {user.user_id: user for user in _load_all(root, "users", ID_NAME, _user, problems)}
+    site = _load_site(source, problems)
+    devices = {device.mac: device for device in _load_all(source, "devices", MAC_NAME, _device, problems)}
+    profiles = {p.name: p for p in _load_all(source, "em_profiles", ID_NAME, _em_profile, problems)}
+    users = {user.user_id: user for user in _load_all(source, "users", ID_NAME, _user, problems)}
     routes = _routes(site, problems) if site else ()
     _cross_check(devices, profiles, users, problems)
     if problems or site is None:
@@ -78,34 +81,59 @@ def fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_toml(path: Path, label: str, problems: list[Problem]) -> dict[str, Any] | None:
-    try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
-    except FileNotFoundError:
-        problems.append(Problem(label, "", "is missing"))
-    except tomllib.TOMLDecodeError as error:
-        problems.append(Problem(label, "", f"is not valid TOML: {error}"))
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(Problem(label, "", f"cannot be read: {error}"))
-    return None
+class _Directory:
+    """The files of a profile directory, with proposed edits laid over them (`overrides` maps a
+    relative path such as "devices/001122334455.toml" to new bytes, or None for a deletion), so
+    that an edit is validated together with everything else before anything is written."""
+
+    def __init__(self, root: Path, overrides: Mapping[str, bytes | None]) -> None:
+        self.root = root
+        self.overrides = overrides
+
+    def names(self, folder: str) -> list[str]:
+        directory = self.root / folder
+        on_disk = {p.name for p in directory.iterdir() if not p.is_dir()} if directory.is_dir() else set()
+        prefix = f"{folder}/"
+        for label, content in self.overrides.items():
+            if label.startswith(prefix):
+                name = label[len(prefix) :]
+                if content is None:
+                    on_disk.discard(name)
+                else:
+                    on_disk.add(name)
+        return sorted(on_disk)
+
+    def read_toml(self, label: str, problems: list[Problem]) -> dict[str, Any] | None:
+        try:
+            if label in self.overrides:
+                content = self.overrides[label]
+                if content is None:
+                    raise FileNotFoundError(label)
+                return tomllib.loads(content.decode("utf-8"))
+            with (self.root / label).open("rb") as stream:
+                return tomllib.load(stream)
+        except FileNotFoundError:
+            problems.append(Problem(label, "", "is missing"))
+        except tomllib.TOMLDecodeError as error:
+            problems.append(Problem(label, "", f"is not valid TOML: {error}"))
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(label, "", f"cannot be read: {error}"))
+        return None
 
 
 def _load_all(
-    root: Path, folder: str, name_pattern: re.Pattern[str], build: Any, problems: list[Problem]
+    source: _Directory, folder: str, name_pattern: re.Pattern[str], build: Any, problems: list[Problem]
 ) -> list[Any]:
-    directory = root / folder
-    if not directory.is_dir():
-        return []
     loaded = []
-    for path in sorted(directory.iterdir()):
-        label = f"{folder}/{path.name}"
-        if path.name.startswith(".") or path.is_dir():
+    for name in source.names(folder):
+        label = f"{folder}/{name}"
+        if name.startswith("."):
             continue
-        if path.suffix != ".toml":
+        stem, dot, suffix = name.rpartition(".")
+        if not dot or suffix != "toml":
             problems.append(Problem(label, "", "is not a .toml file"))
             continue
-        if not name_pattern.fullmatch(path.stem):
+        if not name_pattern.fullmatch(stem):
             hint = (
                 "12 hexadecimal digits (the MAC)"
                 if folder == "devices"
@@ -113,18 +141,18 @@ def _load_all(
             )
             problems.append(Problem(label, "", f"the file name must be {hint}.toml"))
             continue
-        data = _read_toml(path, label, problems)
+        data = source.read_toml(label, problems)
         if data is not None:
             reader = TableReader(label, data, problems)
-            item = build(path.stem, reader)
+            item = build(stem, reader)
             reader.finish()
             loaded.append(item)
     return loaded
 
 
 # -- site.toml --------------------------------------------------------------------------------------
-def _load_site(path: Path, problems: list[Problem]) -> Site | None:
-    data = _read_toml(path, "site.toml", problems)
+def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
+    data = source.read_toml("site.toml", problems)
     if data is None:
         return None
     top = TableReader("site.toml", data, problems)

@@ -62,6 +62,13 @@ class Mobility:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, job)
 
+    async def read(self, work: Callable[[Transaction], T]) -> T:
+        """Run `work` in a read transaction on the state thread."""
+        return await self._run(work, write=False)
+
+    async def write(self, work: Callable[[Transaction], T]) -> T:
+        return await self._run(work)
+
     async def mobile_fetch(self, policy: MobilityPolicy, user_id: str, device: str, client: str) -> Decision:
         now = self._clock()
         resumed = await self._run(lambda tx: _resume(tx, policy, user_id, device, client, now))

@@ -11,13 +11,17 @@ from pathlib import Path
 
 from aiohttp import web
 
+from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock, system_clock
-from spaprov.config import ConfigError, Problem
 from spaprov.mobility import Mobility, SqliteStateStore, open_state
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
+from spaprov.server.admin_page import AdminPages
+from spaprov.server.api import Api
+from spaprov.server.app_reload import reload_now
 from spaprov.server.cache import RenderCache
 from spaprov.server.holder import ConfigHolder
+from spaprov.server.metrics import Metrics
 from spaprov.server.middleware import log_and_contain
 from spaprov.server.provisioning import Provisioning
 
@@ -25,6 +29,7 @@ log = logging.getLogger("spaprov.server")
 HOLDER = web.AppKey("spaprov.holder", ConfigHolder)
 CACHE = web.AppKey("spaprov.cache", RenderCache)
 MOBILITY = web.AppKey("spaprov.mobility", Mobility)
+METRICS = web.AppKey("spaprov.metrics", Metrics)
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
@@ -43,16 +48,23 @@ def create_app(
     store = state if isinstance(state, SqliteStateStore) else open_state(state or default_state_url(profiles))
     mobility = Mobility(store, clock)
 
+    metrics = Metrics()
+
     def audit_auth(event: str, user: str, client: str) -> None:
+        metrics.auth_event(event)
         mobility.audit_soon("failed_auth" if event == "auth_failed" else event, user[:128], None, client)
 
     holder = ConfigHolder(profiles, clock, on_swap=cache.clear, on_auth_event=audit_auth)
     provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
-    app = web.Application(middlewares=[log_and_contain], client_max_size=MAX_REQUEST_BODY)
+    accounts = AdminAccounts(profiles / "admins.toml")
+    app = web.Application(middlewares=[log_and_contain(metrics)], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
     app[CACHE] = cache
     app[MOBILITY] = mobility
+    app[METRICS] = metrics
     app.router.add_get("/healthz", health)
+    Api(holder, mobility, accounts).register(app)
+    AdminPages(holder, accounts, metrics, cache, mobility).register(app)
     app.router.add_get("/{tail:.*}", provisioning.get)
     app.router.add_route("*", "/{tail:.*}", provisioning.other_method)
     app.cleanup_ctx.append(_reloading(watch_interval))
@@ -81,21 +93,6 @@ async def health(request: web.Request) -> web.Response:
             "reload_problems": list(holder.reload_problems),
         }
     )
-
-
-async def reload_now(holder: ConfigHolder) -> bool:
-    """Reload off the event loop (a big directory takes a while to read), install on it."""
-    try:
-        prepared = await asyncio.to_thread(holder.prepare)
-    except ConfigError as error:
-        holder.refuse(error)
-        return False
-    except Exception as error:
-        log.exception("reload of %s failed", holder.root)
-        holder.refuse(ConfigError([Problem(str(holder.root), "", f"reload failed: {error}")]))
-        return False
-    holder.commit(prepared)
-    return True
 
 
 def _reloading(watch_interval: float | None):  # type: ignore[no-untyped-def]

@@ -6,16 +6,37 @@ import logging
 import time
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from spaprov.server.keys import AUTH_REASON, DEVICE, IDENTITY, POLICY, ROUTE_KIND
+from spaprov.server.metrics import Metrics
 from spaprov.server.middleware_types import Handler
 
 access_log = logging.getLogger("spaprov.access")
 error_log = logging.getLogger("spaprov.server")
 
 
-@web.middleware
-async def log_and_contain(request: web.Request, handler: Handler) -> web.StreamResponse:
+def log_and_contain(metrics: Metrics | None = None) -> Middleware:
+    """The access-log, metrics and last-resort error middleware."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await _serve(request, handler, metrics)
+
+    return middleware
+
+
+def _route_label(request: web.Request) -> str:
+    kind: str | None = request.get(ROUTE_KIND)
+    if kind:
+        return kind
+    parts = request.path.split("/", 3)
+    return {"api": "api", "admin": "admin", "em": "em", "metrics": "metrics", "healthz": "healthz"}.get(
+        parts[1] if len(parts) > 1 else "", "unmatched"
+    )
+
+
+async def _serve(request: web.Request, handler: Handler, metrics: Metrics | None) -> web.StreamResponse:
     started = time.perf_counter()
     status = 500
     try:
@@ -29,7 +50,10 @@ async def log_and_contain(request: web.Request, handler: Handler) -> web.StreamR
         error_log.exception("unhandled error serving %s %s", request.method, request.path)
         return web.Response(status=500, text="500: Internal Server Error\n")
     finally:
-        elapsed = (time.perf_counter() - started) * 1000
+        seconds = time.perf_counter() - started
+        elapsed = seconds * 1000
+        if metrics is not None:
+            metrics.observe_request(_route_label(request), status, seconds)
         # Never the Authorization header, a password or a nonce: only who, what and how it went.
         access_log.info(
             "%s %s %d device=%s identity=%s route=%s %.1fms client=%s%s%s",

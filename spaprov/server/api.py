@@ -1,0 +1,388 @@
+"""The JSON API under /api/v1: rules, devices, users, EM profiles, sessions, audit, passwords.
+
+One table (`ROUTES`) declares every operation; it registers the aiohttp routes and produces the
+OpenAPI document, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from spaprov.auth.admins import AdminAccounts
+from spaprov.config.documents import KINDS, device_document, profile_document, user_document
+from spaprov.config.loader import ID_NAME, MAC_NAME
+from spaprov.mobility import Mobility, forced_logout
+from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
+from spaprov.server.admin_auth import authenticate
+from spaprov.server.api_errors import ApiError, json_object
+from spaprov.server.directory_edits import DirectoryEditor, EditRefused
+from spaprov.server.holder import ConfigHolder
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    name: str  # the OpenAPI operationId
+    handler: str  # the Api method that serves it
+    summary: str
+    write: bool  # needs the admin role (viewers may only read)
+    body: str | None = None  # name of the request schema, if any
+    success: int = 200
+
+
+ROUTES: tuple[Operation, ...] = (
+    Operation(
+        "POST", "/api/v1/rules/check", "rule_check", "_rule_check", "Parse a rule", False, "RuleRequest"
+    ),
+    Operation(
+        "POST",
+        "/api/v1/rules/eval",
+        "rule_eval",
+        "_rule_eval",
+        "Evaluate a rule for a phone state",
+        False,
+        "RuleRequest",
+    ),
+    Operation("POST", "/api/v1/rules/lint", "rule_lint", "_rule_lint", "Lint a rule", False, "RuleRequest"),
+    Operation(
+        "POST",
+        "/api/v1/rules/fmt",
+        "rule_fmt",
+        "_rule_fmt",
+        "Format a rule canonically",
+        False,
+        "RuleRequest",
+    ),
+    *(
+        op
+        for kind, label in (("devices", "device"), ("users", "user"), ("em_profiles", "EM profile"))
+        for op in (
+            Operation("GET", f"/api/v1/{kind}", f"{kind}_list", "_list", f"List every {label}", False),
+            Operation(
+                "POST",
+                f"/api/v1/{kind}",
+                f"{kind}_create",
+                "_create",
+                f"Create a {label}",
+                True,
+                "Document",
+                201,
+            ),
+            Operation("GET", f"/api/v1/{kind}/{{id}}", f"{kind}_read", "_read", f"Read a {label}", False),
+            Operation(
+                "PUT",
+                f"/api/v1/{kind}/{{id}}",
+                f"{kind}_update",
+                "_update",
+                f"Replace a {label}",
+                True,
+                "Document",
+            ),
+            Operation(
+                "DELETE",
+                f"/api/v1/{kind}/{{id}}",
+                f"{kind}_delete",
+                "_delete",
+                f"Delete a {label}",
+                True,
+                None,
+                204,
+            ),
+        )
+    ),
+    Operation(
+        "PUT",
+        "/api/v1/users/{id}/password",
+        "user_password",
+        "_password",
+        "Set a user's password",
+        True,
+        "Password",
+        204,
+    ),
+    Operation(
+        "GET", "/api/v1/sessions", "sessions_list", "_sessions_list", "Extension-mobility sessions", False
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/sessions/{target}",
+        "sessions_logout",
+        "_sessions_logout",
+        "Force a logout (user id or MAC)",
+        True,
+    ),
+    Operation("GET", "/api/v1/audit", "audit", "_audit", "Query the audit log", False),
+    Operation("GET", "/api/v1/openapi.json", "openapi", "_openapi", "This API's OpenAPI document", False),
+)
+
+
+class Api:
+    def __init__(self, holder: ConfigHolder, mobility: Mobility, accounts: AdminAccounts) -> None:
+        self.holder = holder
+        self.mobility = mobility
+        self.accounts = accounts
+        self.editor = DirectoryEditor(holder)
+
+    def register(self, app: web.Application) -> None:
+        for operation in ROUTES:
+            app.router.add_route(operation.method, operation.path, self._guarded(operation))
+
+    def _guarded(self, operation: Operation) -> Handler:
+        handler: Callable[[web.Request, Operation], Awaitable[web.StreamResponse]] = getattr(
+            self, operation.handler
+        )
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                if operation.name != "openapi":
+                    authenticate(request, self.accounts, write=operation.write)
+                return await handler(request, operation)
+            except ApiError as error:
+                return error.response()
+
+        return guarded
+
+    # -- rules --------------------------------------------------------------------------------------
+    @staticmethod
+    async def _rule_request(request: web.Request) -> tuple[str, RuleKind, dict[str, Any]]:
+        body = await json_object(request)
+        rule = body.get("rule")
+        if not isinstance(rule, str):
+            raise ApiError(400, "bad_request", "'rule' must be a string")
+        try:
+            kind = RuleKind(body.get("kind", "profile"))
+        except ValueError:
+            raise ApiError(400, "bad_request", "'kind' must be profile, upgrade, report or trigger") from None
+        return rule, kind, body
+
+    @staticmethod
+    def _syntax(error: RuleSyntaxError) -> ApiError:
+        detail = {
+            "line": error.line,
+            "column": error.column,
+            "message": error.message,
+            "text": error.text,
+            "expected": list(error.expected),
+            "rendered": error.render(),
+        }
+        return ApiError(422, "rule_syntax", str(error), [detail])
+
+    async def _rule_check(self, request: web.Request, _: Operation) -> web.Response:
+        rule, kind, _body = await self._rule_request(request)
+        try:
+            parsed = parse(rule, kind)
+        except RuleSyntaxError as error:
+            raise self._syntax(error) from None
+        return web.json_response({"ok": True, "alternatives": len(parsed.alternatives)})
+
+    async def _rule_eval(self, request: web.Request, _: Operation) -> web.Response:
+        rule, kind, body = await self._rule_request(request)
+        state = body.get("state", {})
+        if not isinstance(state, dict) or not all(isinstance(v, str | int) for v in state.values()):
+            raise ApiError(400, "bad_request", "'state' must be an object of strings")
+        try:
+            result = evaluate(parse(rule, kind), state, trace=bool(body.get("trace", False)))
+        except RuleSyntaxError as error:
+            raise self._syntax(error) from None
+        except StateError as error:
+            raise ApiError(400, "bad_state", str(error)) from None
+        return web.json_response(result.to_json())
+
+    async def _rule_lint(self, request: web.Request, _: Operation) -> web.Response:
+        rule, kind, _body = await self._rule_request(request)
+        served = {route.path: route.kind != "default" for route in self.holder.config.routes}
+        try:
+            warnings = lint(parse(rule, kind), served_paths=served if kind is RuleKind.PROFILE else None)
+        except RuleSyntaxError as error:
+            raise self._syntax(error) from None
+        return web.json_response(
+            {
+                "warnings": [
+                    {"line": w.line, "column": w.column, "code": w.code, "message": w.message}
+                    for w in warnings
+                ]
+            }
+        )
+
+    async def _rule_fmt(self, request: web.Request, _: Operation) -> web.Response:
+        rule, kind, _body = await self._rule_request(request)
+        try:
+            return web.json_response({"rule": format_rule(parse(rule, kind))})
+        except RuleSyntaxError as error:
+            raise self._syntax(error) from None
+
+    # -- devices, users, EM profiles ------------------------------------------------------------------
+    @staticmethod
+    def _kind(operation: Operation) -> str:
+        return operation.path.split("/")[3]
+
+    def _documents(self, kind: str, *, secrets: bool) -> dict[str, dict[str, Any]]:
+        config = self.holder.config
+        if kind == "devices":
+            return {mac: device_document(d, secrets=secrets) for mac, d in config.devices.items()}
+        if kind == "users":
+            return {uid: user_document(u) for uid, u in config.users.items()}
+        return {name: profile_document(p, secrets=secrets) for name, p in config.em_profiles.items()}
+
+    def _secrets_visible(self, request: web.Request) -> bool:
+        from spaprov.server.admin_auth import ADMIN
+
+        return self.accounts.names().get(request[ADMIN]) == "admin"
+
+    async def _list(self, request: web.Request, operation: Operation) -> web.Response:
+        kind = self._kind(operation)
+        documents = self._documents(kind, secrets=self._secrets_visible(request))
+        return web.json_response(
+            {"items": [{KINDS[kind]: key, **doc} for key, doc in sorted(documents.items())]}
+        )
+
+    async def _read(self, request: web.Request, operation: Operation) -> web.Response:
+        kind, key = self._kind(operation), self._key(request, operation)
+        document = self._documents(kind, secrets=self._secrets_visible(request)).get(key)
+        if document is None:
+            raise ApiError(404, "not_found", f"no {kind[:-1].replace('_', ' ')} {key!r}")
+        return web.json_response({KINDS[kind]: key, **document})
+
+    async def _create(self, request: web.Request, operation: Operation) -> web.Response:
+        kind = self._kind(operation)
+        body = await json_object(request)
+        key = self._normalise(kind, body.pop(KINDS[kind], None))
+        if key in self._documents(kind, secrets=False):
+            raise ApiError(409, "exists", f"{key!r} already exists; PUT replaces it")
+        await self._save(kind, key, body)
+        return web.json_response({KINDS[kind]: key, **self._documents(kind, secrets=True)[key]}, status=201)
+
+    async def _update(self, request: web.Request, operation: Operation) -> web.Response:
+        kind, key = self._kind(operation), self._key(request, operation)
+        if key not in self._documents(kind, secrets=False):
+            raise ApiError(404, "not_found", f"no {kind[:-1].replace('_', ' ')} {key!r}")
+        body = await json_object(request)
+        body.pop(KINDS[kind], None)
+        await self._save(kind, key, body)
+        return web.json_response({KINDS[kind]: key, **self._documents(kind, secrets=True)[key]})
+
+    async def _delete(self, request: web.Request, operation: Operation) -> web.Response:
+        kind, key = self._kind(operation), self._key(request, operation)
+        if key not in self._documents(kind, secrets=False):
+            raise ApiError(404, "not_found", f"no {kind[:-1].replace('_', ' ')} {key!r}")
+        await self._edit({f"{kind}/{key}.toml": None})
+        return web.Response(status=204)
+
+    def _key(self, request: web.Request, operation: Operation) -> str:
+        return self._normalise(self._kind(operation), request.match_info["id"])
+
+    @staticmethod
+    def _normalise(kind: str, key: object) -> str:
+        pattern = MAC_NAME if kind == "devices" else ID_NAME
+        text = key.replace(":", "").lower() if isinstance(key, str) and kind == "devices" else key
+        if not isinstance(text, str) or not pattern.fullmatch(text):
+            hint = "a MAC address" if kind == "devices" else "lower-case letters, digits, . _ -"
+            raise ApiError(
+                400,
+                "bad_id",
+                f"{KINDS[kind]} must be {hint}",
+                [{"file": "", "field": KINDS[kind], "reason": f"must be {hint}"}],
+            )
+        return text
+
+    async def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
+        label = f"{kind}/{key}.toml"
+        try:
+            content = self.editor.render(label, document)
+        except EditRefused as refused:
+            raise _refused(refused) from None
+        await self._edit({label: content})
+
+    async def _edit(self, overrides: dict[str, bytes | None]) -> None:
+        try:
+            await self.editor.apply(overrides)
+        except EditRefused as refused:
+            raise _refused(refused) from None
+
+    async def _password(self, request: web.Request, _: Operation) -> web.Response:
+        key = self._normalise("users", request.match_info["id"])
+        if key not in self.holder.config.users:
+            raise ApiError(404, "not_found", f"no user {key!r}")
+        body = await json_object(request)
+        password = body.get("password")
+        if not isinstance(password, str) or not password:
+            raise ApiError(400, "bad_request", "'password' must be a non-empty string")
+        self.holder.credentials.set_password(key + self.holder.config.site.em_user_domain, password)
+        return web.Response(status=204)
+
+    # -- sessions and audit -----------------------------------------------------------------------------
+    async def _sessions_list(self, request: web.Request, _: Operation) -> web.Response:
+        everything = request.query.get("all") in ("1", "true")
+        sessions = await self.mobility.read(lambda tx: tx.sessions(active_only=not everything))
+        return web.json_response({"items": [_session(s) for s in sessions]})
+
+    async def _sessions_logout(self, request: web.Request, _: Operation) -> web.Response:
+        target = request.match_info["target"]
+        now = time.time()
+        ended = await self.mobility.write(lambda tx: forced_logout(tx, target, now))
+        if not ended:
+            raise ApiError(404, "not_found", f"no active session for {target!r}")
+        return web.json_response({"ended": [_session(s) for s in ended]})
+
+    async def _audit(self, request: web.Request, _: Operation) -> web.Response:
+        from spaprov.commands.sessions import parse_since
+
+        try:
+            since = parse_since(request.query["since"], time.time()) if "since" in request.query else None
+            limit = int(request.query.get("limit", "1000"))
+        except ValueError as error:
+            raise ApiError(400, "bad_request", str(error)) from None
+        user = request.query.get("user")
+        entries = await self.mobility.read(
+            lambda tx: tx.audit_entries(user_id=user, since=since, limit=limit)
+        )
+        return web.json_response(
+            {
+                "items": [
+                    {
+                        "at": e.at,
+                        "event": e.event,
+                        "user": e.user_id,
+                        "device": e.device,
+                        "client": e.client,
+                        "detail": e.detail,
+                    }
+                    for e in entries
+                ]
+            }
+        )
+
+    async def _openapi(self, request: web.Request, _: Operation) -> web.Response:
+        from spaprov.server.openapi import document
+
+        return web.json_response(document(ROUTES))
+
+
+def _refused(refused: EditRefused) -> ApiError:
+    details = [{"file": p.file, "field": p.field, "reason": p.reason} for p in refused.problems]
+    return ApiError(
+        422,
+        "validation_failed",
+        f"the change was refused: {len(details)} problem(s); nothing was written",
+        details,
+    )
+
+
+def _session(session: Any) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "user": session.user_id,
+        "device": session.device,
+        "started": session.started,
+        "last_seen": session.last_seen,
+        "ended": session.ended,
+        "end_reason": session.end_reason,
+    }
