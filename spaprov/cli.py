@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from spaprov import __version__
-from spaprov.commands import phone, rule, serve, sessions, user
+from spaprov.commands import admin, bulk, phone, rule, serve, sessions, user
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(subparsers)
     phone.register(subparsers)
     sessions.register(subparsers)
+    admin.register(subparsers)
+    bulk.register(subparsers)
     return parser
 
 
@@ -28,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except BrokenPipeError:  # `spaprov export users | head`: the reader left; that is fine
+        sys.stderr.close()
+        return 0
     except OSError as error:  # unreadable @FILE and the like: a message, never a traceback
         print(f"spaprov: {error}", file=sys.stderr)
         return 2

@@ -8,8 +8,10 @@ import secrets
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Readers see the old file or the new one, never a mix; a crash leaves one of the two."""
+def atomic_write(path: Path, data: bytes, mode: int = 0o600, *, sync_directory: bool = True) -> None:
+    """Readers see the old file or the new one, never a mix; a crash leaves one of the two.
+    `sync_directory=False` lets a batch of writes share one directory fsync (call
+    fsync_directory once after them)."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -23,7 +25,8 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    fsync_directory(path.parent)
+    if sync_directory:
+        fsync_directory(path.parent)
 
 
 def atomic_delete(path: Path) -> None:

@@ -70,13 +70,19 @@ class CredentialStore:
 
     # -- writing --------------------------------------------------------------------------------
     def set_password(self, username: str, password: str) -> None:
-        if not _USERNAME.fullmatch(username):
-            raise ValueError("a user name is 1-128 characters, without ':' or control characters")
-        if not password:
-            raise ValueError("the password must not be empty")
+        self.set_passwords({username: password})
+
+    def set_passwords(self, passwords: dict[str, str]) -> None:
+        """Set several passwords in one locked write (a bulk import: not one rewrite per user)."""
+        for username, password in passwords.items():
+            if not _USERNAME.fullmatch(username):
+                raise ValueError("a user name is 1-128 characters, without ':' or control characters")
+            if not password:
+                raise ValueError("the password must not be empty")
         with self._locked() as (md5_file, sha_file):
-            md5_file.set_password(username, self.realm, password)
-            sha_file.set_hash(username, self.realm, ha1("SHA-256", username, self.realm, password))
+            for username, password in passwords.items():
+                md5_file.set_password(username, self.realm, password)
+                sha_file.set_hash(username, self.realm, ha1("SHA-256", username, self.realm, password))
             self._save(md5_file, sha_file)
 
     def delete(self, username: str) -> bool:
