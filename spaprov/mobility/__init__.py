@@ -1,16 +1,26 @@
 """Extension-mobility policy and its durable state (sessions, audit)."""
 
 from spaprov.mobility.policy import Action, Decision, Mobility, forced_logout
-from spaprov.mobility.store import AuditEntry, Session, SqliteStateStore, StateError, open_state
+from spaprov.mobility.store import (
+    AuditEntry,
+    PostgresStateStore,
+    Session,
+    SqliteStateStore,
+    StateError,
+    StateStore,
+    open_state,
+)
 
 __all__ = [
     "Action",
     "AuditEntry",
     "Decision",
     "Mobility",
+    "PostgresStateStore",
     "Session",
     "SqliteStateStore",
     "StateError",
+    "StateStore",
     "forced_logout",
     "open_state",
 ]

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from spaprov.clock import Clock
 from spaprov.config.schema import MobilityPolicy
-from spaprov.mobility.store import Session, SqliteStateStore, Transaction
+from spaprov.mobility.store import Session, StateStore, Transaction
 
 T = TypeVar("T")
 TOUCH_INTERVAL = 60.0  # last_seen is refreshed at most once a minute: no write per resync
@@ -48,7 +48,7 @@ class Decision:
 class Mobility:
     """Runs policy decisions on a single state thread (SQLite connections are not shared)."""
 
-    def __init__(self, store: SqliteStateStore, clock: Clock) -> None:
+    def __init__(self, store: StateStore, clock: Clock) -> None:
         self.store = store
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spaprov-state")

@@ -8,12 +8,15 @@ two nodes on a shared database) cannot both decide a user is free to log in.
 
 from __future__ import annotations
 
+import abc
 import contextlib
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 1
@@ -77,7 +80,7 @@ class StateError(RuntimeError):
 class Transaction:
     """The queries a policy decision needs, inside one transaction."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: _Connection) -> None:
         self._db = connection
 
     def _sessions(self, where: str, *args: object) -> list[Session]:
@@ -105,10 +108,10 @@ class Transaction:
 
     def start_session(self, user_id: str, device: str, now: float) -> Session:
         cursor = self._db.execute(
-            "INSERT INTO sessions (user_id, device, started, last_seen) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sessions (user_id, device, started, last_seen) VALUES (?, ?, ?, ?) RETURNING id",
             (user_id, device, now, now),
         )
-        return Session(int(cursor.lastrowid or 0), user_id, device, now, now)
+        return Session(int(cursor.fetchone()[0]), user_id, device, now, now)
 
     def touch(self, session: Session, now: float) -> None:
         self._db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, session.id))
@@ -175,9 +178,76 @@ class Transaction:
         return [AuditEntry(*row) for row in rows]
 
 
-class SqliteStateStore:
+class _Connection(Protocol):
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any: ...
+
+
+class StateStore(abc.ABC):
+    """Sessions and audit on one connection, used from one thread at a time (spaprov runs every
+    decision on a single state thread).  Backends differ only in connecting, locking and DDL."""
+
+    label = ""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    # Backend hooks -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _connection(self) -> _Connection: ...
+
+    @abc.abstractmethod
+    def _begin(self, write: bool) -> None: ...
+
+    def _ddl(self, statement: str) -> str:
+        return statement
+
+    # Shared ------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        db = self._connection()
+        self._begin(True)
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+            if current > SCHEMA_VERSION:
+                raise StateError(
+                    f"{self.label} has schema version {current}; this spaprov knows {SCHEMA_VERSION}"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version - 1]:
+                    db.execute(self._ddl(statement))
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        with self.transaction(write=False):
+            return int(self._connection().execute("SELECT max(version) FROM schema_version").fetchone()[0])
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        """One transaction, committed when the block ends normally.  A writing one takes the
+        write lock up front so its reads cannot go stale before it writes."""
+        with self._lock:
+            db = self._connection()
+            self._begin(write)
+            try:
+                yield Transaction(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+
+class SqliteStateStore(StateStore):
     def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
+        super().__init__()
+        self.path = self.label = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -188,53 +258,78 @@ class SqliteStateStore:
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise StateError(f"cannot open the state database {self.path}: {error}") from None
-        self._lock = threading.Lock()
 
-    def _migrate(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = self._db.execute("SELECT max(version) FROM schema_version").fetchone()
-            current = row[0] or 0
-            if current > SCHEMA_VERSION:
-                raise StateError(
-                    f"{self.path} has schema version {current}; this spaprov knows {SCHEMA_VERSION}"
-                )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version - 1]:
-                    self._db.execute(statement)
-                self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+    def _connection(self) -> _Connection:
+        return self._db
 
-    @property
-    def schema_version(self) -> int:
-        return int(self._db.execute("SELECT max(version) FROM schema_version").fetchone()[0])
-
-    @contextlib.contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
-        """One transaction, committed when the block ends normally.  A writing one takes the
-        write lock up front (BEGIN IMMEDIATE) so its reads cannot go stale before it writes."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield Transaction(self._db)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _begin(self, write: bool) -> None:
+        self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
 
-def open_state(url: str) -> SqliteStateStore:
-    """`sqlite:///relative/or/absolute/path` (or a bare path)."""
+# Any constant: the key of the advisory lock that serialises writing transactions across nodes,
+# as SQLite's BEGIN IMMEDIATE does across processes.
+_PG_WRITE_LOCK = 7_270_001
+
+
+class _PostgresConnection:
+    """sqlite3-style `?` placeholders over psycopg's `%s`."""
+
+    def __init__(self, connection: Any) -> None:
+        self.raw = connection
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(sql.replace("?", "%s"), tuple(parameters))
+
+
+class PostgresStateStore(StateStore):
+    """The same schema and migrations on PostgreSQL, for more than one node."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        try:
+            import psycopg
+        except ImportError:
+            raise StateError("PostgreSQL needs psycopg: pip install 'spaprov[postgresql]'") from None
+        self.label = _redact(url)
+        try:
+            self._db = _PostgresConnection(psycopg.connect(url, autocommit=True, connect_timeout=10))
+            self._migrate()
+        except psycopg.Error as error:
+            raise StateError(f"cannot open the state database {self.label}: {error}") from None
+
+    def _connection(self) -> _Connection:
+        return self._db
+
+    def _begin(self, write: bool) -> None:
+        self._db.execute("BEGIN")
+        if write:
+            self._db.execute("SELECT pg_advisory_xact_lock(?)", (_PG_WRITE_LOCK,))
+
+    def _ddl(self, statement: str) -> str:
+        return statement.replace(
+            "INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+        ).replace(" REAL", " DOUBLE PRECISION")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.raw.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def open_state(url: str) -> StateStore:
+    """`sqlite:///relative/or/absolute/path` (or a bare path), or `postgresql://user:pw@host/db`."""
     if url.startswith("sqlite:///"):
         return SqliteStateStore(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresStateStore(url)
     if "://" in url:
-        raise StateError(f"unsupported state URL {url!r}: use sqlite:///PATH")
+        raise StateError(f"unsupported state URL {_redact(url)!r}: use sqlite:///PATH or postgresql://…")
     return SqliteStateStore(url)

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock, system_clock
-from spaprov.mobility import Mobility, SqliteStateStore, open_state
+from spaprov.mobility import Mobility, StateStore, open_state
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.admin_page import AdminPages
@@ -39,13 +39,13 @@ def create_app(
     clock: Clock = system_clock,
     watch_interval: float | None = 1.0,
     template_dir: Path | None = None,
-    state: str | SqliteStateStore | None = None,
+    state: str | StateStore | None = None,
 ) -> web.Application:
     """Raises ConfigError when the profile directory cannot be served at all, and StateError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
     (a dot file, so the reload watcher ignores it)."""
     cache = RenderCache()
-    store = state if isinstance(state, SqliteStateStore) else open_state(state or default_state_url(profiles))
+    store = state if isinstance(state, StateStore) else open_state(state or default_state_url(profiles))
     mobility = Mobility(store, clock)
 
     metrics = Metrics()

@@ -80,7 +80,8 @@ Starter = Callable[..., Awaitable[Live]]
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Starter]:
+async def live(tmp_path: Path, state_url: str) -> AsyncIterator[Starter]:
+    """Servers on 127.0.0.1 whose state is on each backend in turn (state_url)."""
     servers: list[TestServer] = []
 
     async def start(
@@ -94,12 +95,11 @@ async def live(tmp_path: Path) -> AsyncIterator[Starter]:
         port = port or free_port()
         site = site or make_site(tmp_path / f"site{len(servers)}", port, **mobility)
         clock = clock or ManualClock()
-        state = f"sqlite:///{site / 'state.sqlite3'}"
-        app = create_app(site, clock=clock, watch_interval=None, state=store or state)
+        app = create_app(site, clock=clock, watch_interval=None, state=store or state_url)
         server = TestServer(app, host="127.0.0.1", port=port)
         await server.start_server()
         servers.append(server)
-        return Live(server, site, port, clock, state)
+        return Live(server, site, port, clock, state_url)
 
     yield start
     for server in servers:

@@ -15,29 +15,55 @@ from spaprov.mobility import SqliteStateStore, StateError, open_state
 from spaprov.mobility.store import SCHEMA_VERSION
 
 
-def test_fresh_database_is_migrated_and_reopens(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
-    store = SqliteStateStore(path)
+def test_fresh_store_is_migrated_and_reopens(state_url: str) -> None:
+    store = open_state(state_url)
     assert store.schema_version == SCHEMA_VERSION
     with store.transaction() as tx:
         session = tx.start_session("alice", "001122334455", 100.0)
         tx.audit(100.0, "login", user_id="alice", device="001122334455")
+        tx.end_session(session, 200.0, "forced_logout", tell_phone=True)
     store.close()
-    again = open_state(f"sqlite:///{path}")
+    again = open_state(state_url)
     with again.transaction(write=False) as tx:
-        assert [s.id for s in tx.active_sessions_of_user("alice")] == [session.id]
+        assert [s.id for s in tx.sessions(active_only=False)] == [session.id]
+        assert tx.unacknowledged_end("alice", "001122334455") is not None
         assert [e.event for e in tx.audit_entries()] == ["login"]
     assert again.schema_version == SCHEMA_VERSION
-    journal = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
-    assert journal == "wal"
+    again.close()
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     SqliteStateStore(path).close()
-    sqlite3.connect(path, isolation_level=None).execute("INSERT INTO schema_version VALUES (99)")
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_newer_schema_is_refused(state_url: str) -> None:
+    store = open_state(state_url)
+    with store.transaction() as tx:
+        tx._db.execute("INSERT INTO schema_version (version) VALUES (99)")
+    store.close()
     with pytest.raises(StateError, match="schema version 99"):
-        SqliteStateStore(path)
+        open_state(state_url)
+
+
+def test_a_failed_transaction_leaves_nothing(state_url: str) -> None:
+    store = open_state(state_url)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.start_session("alice", "d", 1.0)
+        raise RuntimeError("boom")
+    with store.transaction(write=False) as tx:
+        assert tx.sessions(active_only=False) == []
+    store.close()
+
+
+def test_postgres_url_password_never_shows(state_url: str) -> None:
+    if not state_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    bad = state_url.replace("@", "x@", 1)  # a wrong password
+    with pytest.raises(StateError) as raised:
+        open_state(bad)
+    assert ":***@" in str(raised.value) and bad.split("@")[0].rsplit(":", 1)[1] not in str(raised.value)
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
@@ -47,15 +73,6 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         SqliteStateStore(path)
     with pytest.raises(StateError, match="unsupported state URL"):
         open_state("redis://x")
-
-
-def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
-    store = SqliteStateStore(tmp_path / "s.sqlite3")
-    with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.start_session("alice", "d", 1.0)
-        raise RuntimeError("boom")
-    with store.transaction(write=False) as tx:
-        assert tx.sessions(active_only=False) == []
 
 
 WRITER = """
