@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +51,12 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int) -> None:
         self.reader, self.writer, self.port = reader, writer, port
 
-    async def get(self, path: str, authorization: str | None = None) -> tuple[int, bytes, bytes]:
+    async def get(
+        self, path: str, authorization: str | None = None, *, agent: str = AGENT
+    ) -> tuple[int, bytes, bytes]:
         extra = f"Authorization: {authorization}\r\n" if authorization else ""
         self.writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUser-Agent: {AGENT}\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUser-Agent: {agent}\r\n"
             f"{extra}\r\n".encode()
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -63,20 +66,34 @@ class Connection:
         return status, head, body
 
 
-def digest_header(head: bytes, nc: int = 1) -> str:
+@dataclass(frozen=True)
+class Identity:
+    """Who the benchmark's phones are: the Digest user and password, and the User-Agent."""
+
+    user: str = USER
+    password: str = PASSWORD
+    agent: str = AGENT
+
+
+def digest_header(head: bytes, identity: Identity, nc: int = 1) -> str:
     nonce, opaque = (part.decode() for part in _CHALLENGE.search(head).groups())  # type: ignore[union-attr]
-    ha1 = hashlib.md5(f"{USER}:{REALM}:{PASSWORD}".encode()).hexdigest()
+    ha1 = hashlib.md5(f"{identity.user}:{REALM}:{identity.password}".encode()).hexdigest()
     ha2 = hashlib.md5(f"GET:{PATH}".encode()).hexdigest()
     cnonce, nc_text = os.urandom(8).hex(), f"{nc:08x}"
     response = hashlib.md5(f"{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}".encode()).hexdigest()
     return (
-        f'Digest username="{USER}", realm="{REALM}", nonce="{nonce}", uri="{PATH}", algorithm=MD5, '
+        f'Digest username="{identity.user}", realm="{REALM}", nonce="{nonce}", uri="{PATH}", algorithm=MD5, '
         f'response="{response}", opaque="{opaque}", qop=auth, nc={nc_text}, cnonce="{cnonce}"'
     )
 
 
 async def phone(
-    port: int, deadline: float, authenticated: bool, latencies: list[float], errors: list[str]
+    port: int,
+    deadline: float,
+    authenticated: bool,
+    latencies: list[float],
+    errors: list[str],
+    identity: Identity = Identity(),
 ) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     connection = Connection(reader, writer, port)
@@ -84,13 +101,14 @@ async def phone(
     try:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            status, head, _ = await connection.get(PATH)  # the phone's first, unauthenticated GET
+            # the phone's first, unauthenticated GET
+            status, head, _ = await connection.get(PATH, agent=identity.agent)
             if authenticated:
                 if status != 401:
                     errors.append(f"challenge answered {status}")
-                status, _, _ = await connection.get(PATH, digest_header(head))
+                status, _, _ = await connection.get(PATH, digest_header(head, identity), agent=identity.agent)
             else:
-                status, _, _ = await connection.get(PATH)
+                status, _, _ = await connection.get(PATH, agent=identity.agent)
             if status != 200:
                 errors.append(f"fetch answered {status}")
             latencies.append(time.perf_counter() - started)
@@ -100,16 +118,21 @@ async def phone(
     return requests
 
 
-async def measure(port: int, clients: int, seconds: float, authenticated: bool) -> dict[str, float]:
+async def measure(
+    port: int, clients: int, seconds: float, authenticated: bool, identity: Identity = Identity()
+) -> dict[str, float]:
     warm_latencies: list[float] = []
     await asyncio.gather(
-        *(phone(port, time.perf_counter() + 1.0, authenticated, warm_latencies, []) for _ in range(clients))
+        *(
+            phone(port, time.perf_counter() + 1.0, authenticated, warm_latencies, [], identity)
+            for _ in range(clients)
+        )
     )
     latencies: list[float] = []
     errors: list[str] = []
     started = time.perf_counter()
     counts = await asyncio.gather(
-        *(phone(port, started + seconds, authenticated, latencies, errors) for _ in range(clients))
+        *(phone(port, started + seconds, authenticated, latencies, errors, identity) for _ in range(clients))
     )
     elapsed = time.perf_counter() - started
     latencies.sort()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
+import os
+import secrets
+import signal
 import ssl
 import sys
 from pathlib import Path
@@ -15,6 +19,7 @@ from spaprov.config.schema import RouteKind
 from spaprov.mobility import StateError
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
+from spaprov.server.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.server.identify import normalize_mac
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -35,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument(
         "--state", help="state store URL, sqlite:///PATH (default: sqlite:///PROFILES/.spaprov-state.sqlite3)"
     )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT); default 1"
+    )
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     serve.set_defaults(run=run_serve)
 
@@ -52,12 +60,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from spaprov.server.app import create_app
-
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if bool(args.tls_cert) != bool(args.tls_key):
         print("spaprov serve: --tls-cert and --tls-key go together", file=sys.stderr)
         return EXIT_FAILED
+    if args.workers < 1:
+        print("spaprov serve: --workers must be at least 1", file=sys.stderr)
+        return EXIT_FAILED
+    if args.workers == 1:
+        return _serve_one(args, reuse_port=False, announce=True)
+    return _serve_workers(args)
+
+
+def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) -> int:
+    from spaprov.server.app import create_app
+
     context = None
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -75,17 +92,68 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
     scheme = "https" if context else "http"
+    where = f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}"
     web.run_app(
         app,
         host=args.host,
         port=args.port,
         ssl_context=context,
         access_log=None,
-        print=lambda _: print(
-            f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}", flush=True
-        ),
+        reuse_port=reuse_port,
+        print=(lambda _: print(where, flush=True)) if announce else None,
     )
     return EXIT_OK
+
+
+def _worker(args: argparse.Namespace) -> None:
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    )
+    sys.exit(_serve_one(args, reuse_port=True, announce=False))
+
+
+def _serve_workers(args: argparse.Namespace) -> int:
+    """N processes listening on one port with SO_REUSEPORT; the kernel spreads connections.
+    They share the profile directory, the state store and (for a "random" site secret) one
+    nonce secret drawn here.  SIGHUP is passed on to every worker; SIGTERM/SIGINT stop them."""
+    try:
+        load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
+    except ConfigError as error:
+        print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    os.environ.setdefault(WORKER_NONCE_SECRET_ENV, secrets.token_hex(32))
+    spawn = multiprocessing.get_context("spawn")
+    workers = [
+        spawn.Process(target=_worker, args=(args,), name=f"spaprov-worker-{n}") for n in range(args.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    scheme = "https" if args.tls_cert else "http"
+    print(
+        f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port} with {args.workers} workers",
+        flush=True,
+    )
+    stopping = False
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if signum != signal.SIGHUP:
+            stopping = True
+        for worker in workers:
+            if worker.pid is not None and worker.is_alive():
+                os.kill(worker.pid, signal.SIGHUP if signum == signal.SIGHUP else signal.SIGTERM)
+
+    for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    failed = False
+    while any(worker.is_alive() for worker in workers):
+        for worker in workers:
+            worker.join(timeout=0.5)
+            if worker.exitcode not in (None, 0) and not stopping:
+                failed = True
+                stopping = True
+                forward(signal.SIGTERM, None)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def run_render(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ naming its file, field and reason: an administrator fixes a bad edit in one pass
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -74,11 +75,25 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
 def fingerprint(root: Path) -> str:
     """Changes whenever a file of the directory is added, removed or modified (cheap: stat only)."""
     digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            status = path.stat()
-            digest.update(f"{path.relative_to(root)}\0{status.st_mtime_ns}\0{status.st_size}\n".encode())
+    entries: list[tuple[str, int, int]] = []
+    _scan(str(root), "", entries)
+    for name, mtime, size in sorted(entries):
+        digest.update(f"{name}\0{mtime}\0{size}\n".encode())
     return digest.hexdigest()
+
+
+def _scan(directory: str, prefix: str, entries: list[tuple[str, int, int]]) -> None:
+    """os.scandir, one stat per file: a 30,000-file site is fingerprinted in a fraction of the
+    time pathlib's rglob takes (dot files: state databases, locks, temporaries are skipped)."""
+    with os.scandir(directory) as found:
+        for entry in found:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _scan(entry.path, f"{prefix}{entry.name}/", entries)
+            elif entry.is_file():
+                status = entry.stat()
+                entries.append((prefix + entry.name, status.st_mtime_ns, status.st_size))
 
 
 class _Directory:

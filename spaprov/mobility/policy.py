@@ -71,6 +71,10 @@ class Mobility:
 
     async def mobile_fetch(self, policy: MobilityPolicy, user_id: str, device: str, client: str) -> Decision:
         now = self._clock()
+        # Most mobile fetches are a logged-in phone resyncing: decided by a read, no write lock.
+        seen = await self._run(lambda tx: _peek(tx, policy, user_id, device, now), write=False)
+        if seen is not None:
+            return seen
         resumed = await self._run(lambda tx: _resume(tx, policy, user_id, device, client, now))
         if resumed is not None:
             return resumed
@@ -128,6 +132,22 @@ class Mobility:
         await self.drain()
         self._executor.shutdown(wait=True)
         self.store.close()
+
+
+def _peek(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, now: float) -> Decision | None:
+    """The decision when it needs no write (a live session not yet due a touch, or a pending
+    logout); None when the writing path must decide."""
+    for session in tx.active_sessions_of_user(user_id):
+        if session.device != device:
+            continue
+        limit = policy.max_login_minutes * 60
+        if (limit and now - session.started >= limit) or now - session.last_seen >= TOUCH_INTERVAL:
+            return None
+        return Decision(Action.SERVE, "resumed", session)
+    ended = tx.unacknowledged_end(user_id, device)
+    if ended is not None:
+        return Decision(Action.LOGOUT, ended.end_reason or "ended", ended)
+    return None
 
 
 def _resume(

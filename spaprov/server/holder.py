@@ -17,6 +17,7 @@ from spaprov.config.routes import MAC_PLACEHOLDERS
 from spaprov.config.schema import Route
 
 log = logging.getLogger("spaprov.config")
+WORKER_NONCE_SECRET_ENV = "SPAPROV_WORKER_NONCE_SECRET"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,10 @@ class ConfigHolder:
         self._clock = clock
         self._on_swap = on_swap
         self._on_auth_event = on_auth_event
-        self._random_secret = secrets.token_bytes(32)  # "random": per process, kept across reloads
+        # "random": one per server, kept across reloads; with --workers the parent draws it and
+        # hands it to every worker, so a nonce from one worker is good on another.
+        shared = os.environ.get(WORKER_NONCE_SECRET_ENV, "")
+        self._random_secret = bytes.fromhex(shared) if shared else secrets.token_bytes(32)
         self.generation = 0
         self.reload_problems: tuple[str, ...] = ()
         self.reloads = 0
