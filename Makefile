@@ -30,3 +30,4 @@ bench: install
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/storm.py
