@@ -134,48 +134,54 @@ class Mobility:
         self.store.close()
 
 
+def _session_here(tx: Transaction, user_id: str, device: str) -> Session | None:
+    """The user's live session on this phone, if any."""
+    return next((s for s in tx.active_sessions_of_user(user_id) if s.device == device), None)
+
+
+def _expired(policy: MobilityPolicy, session: Session, now: float) -> bool:
+    limit = policy.max_login_minutes * 60
+    return bool(limit) and now - session.started >= limit
+
+
+def _pending_logout(tx: Transaction, user_id: str, device: str) -> Decision | None:
+    """A session that policy ended and the phone has not yet been told about."""
+    ended = tx.unacknowledged_end(user_id, device)
+    return None if ended is None else Decision(Action.LOGOUT, ended.end_reason or "ended", ended)
+
+
 def _peek(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, now: float) -> Decision | None:
     """The decision when it needs no write (a live session not yet due a touch, or a pending
     logout); None when the writing path must decide."""
-    for session in tx.active_sessions_of_user(user_id):
-        if session.device != device:
-            continue
-        limit = policy.max_login_minutes * 60
-        if (limit and now - session.started >= limit) or now - session.last_seen >= TOUCH_INTERVAL:
-            return None
-        return Decision(Action.SERVE, "resumed", session)
-    ended = tx.unacknowledged_end(user_id, device)
-    if ended is not None:
-        return Decision(Action.LOGOUT, ended.end_reason or "ended", ended)
-    return None
+    session = _session_here(tx, user_id, device)
+    if session is None:
+        return _pending_logout(tx, user_id, device)
+    if _expired(policy, session, now) or now - session.last_seen >= TOUCH_INTERVAL:
+        return None
+    return Decision(Action.SERVE, "resumed", session)
 
 
 def _resume(
     tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str, now: float
 ) -> Decision | None:
     """The decision for a phone already logged in (or told to log out); None for a new login."""
-    for session in tx.active_sessions_of_user(user_id):
-        if session.device != device:
-            continue
-        limit = policy.max_login_minutes * 60
-        if limit and now - session.started >= limit:
-            tx.end_session(session, now, "max_login_time", tell_phone=True)
-            tx.audit(
-                now,
-                "auto_logout",
-                user_id=user_id,
-                device=device,
-                client=client,
-                detail=f"maximum login time {_hours_minutes(policy.max_login_minutes)} reached",
-            )
-            return Decision(Action.LOGOUT, "max_login_time", session)
-        if now - session.last_seen >= TOUCH_INTERVAL:
-            tx.touch(session, now)
-        return Decision(Action.SERVE, "resumed", session)
-    ended = tx.unacknowledged_end(user_id, device)
-    if ended is not None:
-        return Decision(Action.LOGOUT, ended.end_reason or "ended", ended)
-    return None
+    session = _session_here(tx, user_id, device)
+    if session is None:
+        return _pending_logout(tx, user_id, device)
+    if _expired(policy, session, now):
+        tx.end_session(session, now, "max_login_time", tell_phone=True)
+        tx.audit(
+            now,
+            "auto_logout",
+            user_id=user_id,
+            device=device,
+            client=client,
+            detail=f"maximum login time {_hours_minutes(policy.max_login_minutes)} reached",
+        )
+        return Decision(Action.LOGOUT, "max_login_time", session)
+    if now - session.last_seen >= TOUCH_INTERVAL:
+        tx.touch(session, now)
+    return Decision(Action.SERVE, "resumed", session)
 
 
 def _login(
