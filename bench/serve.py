@@ -75,14 +75,14 @@ class Identity:
     agent: str = AGENT
 
 
-def digest_header(head: bytes, identity: Identity, nc: int = 1) -> str:
+def digest_header(head: bytes, identity: Identity, nc: int = 1, path: str = PATH) -> str:
     nonce, opaque = (part.decode() for part in _CHALLENGE.search(head).groups())  # type: ignore[union-attr]
     ha1 = hashlib.md5(f"{identity.user}:{REALM}:{identity.password}".encode()).hexdigest()
-    ha2 = hashlib.md5(f"GET:{PATH}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"GET:{path}".encode()).hexdigest()
     cnonce, nc_text = os.urandom(8).hex(), f"{nc:08x}"
     response = hashlib.md5(f"{ha1}:{nonce}:{nc_text}:{cnonce}:auth:{ha2}".encode()).hexdigest()
     return (
-        f'Digest username="{identity.user}", realm="{REALM}", nonce="{nonce}", uri="{PATH}", algorithm=MD5, '
+        f'Digest username="{identity.user}", realm="{REALM}", nonce="{nonce}", uri="{path}", algorithm=MD5, '
         f'response="{response}", opaque="{opaque}", qop=auth, nc={nc_text}, cnonce="{cnonce}"'
     )
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import os
 import random
 import shutil
 import statistics
@@ -26,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serve import Connection, Identity, free_port, measure, start
+from bench.serve import Connection, Identity, digest_header, free_port, measure, start
 from spaprov.auth import CredentialStore
 from spaprov.commands.bulk import Progress
 from spaprov.config import load_profile_directory
@@ -78,20 +76,6 @@ def build_site(count: int) -> None:
     marker.touch()
 
 
-def digest(head: bytes, user: str, password: str, path: str) -> str:
-    text = head.decode()
-    nonce = text.split('nonce="', 1)[1].split('"', 1)[0]
-    opaque = text.split('opaque="', 1)[1].split('"', 1)[0]
-    ha1 = hashlib.md5(f"{user}:{REALM}:{password}".encode()).hexdigest()
-    ha2 = hashlib.md5(f"GET:{path}".encode()).hexdigest()
-    cnonce = os.urandom(8).hex()
-    response = hashlib.md5(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}".encode()).hexdigest()
-    return (
-        f'Digest username="{user}", realm="{REALM}", nonce="{nonce}", uri="{path}", algorithm=MD5, '
-        f'response="{response}", opaque="{opaque}", qop=auth, nc=00000001, cnonce="{cnonce}"'
-    )
-
-
 class Storm:
     def __init__(self, port: int, phones: int, spread: float, login_share: float, deadline: float) -> None:
         self.port, self.phones, self.spread, self.login_share, self.deadline = (
@@ -141,7 +125,9 @@ class Storm:
                         connection,
                         "/hostphone.cfg",
                         agent,
-                        digest(head, f"desk-{n}{DOMAIN}", f"host-{n}", "/hostphone.cfg"),
+                        digest_header(
+                            head, Identity(f"desk-{n}{DOMAIN}", f"host-{n}"), path="/hostphone.cfg"
+                        ),
                     )
                     if random.random() < self.login_share:
                         head = await self.request(connection, "/mobilephone.cfg", agent, expect=401)
@@ -149,7 +135,9 @@ class Storm:
                             connection,
                             "/mobilephone.cfg",
                             agent,
-                            digest(head, f"user{n}{DOMAIN}", f"pin-{n}", "/mobilephone.cfg"),
+                            digest_header(
+                                head, Identity(f"user{n}{DOMAIN}", f"pin-{n}"), path="/mobilephone.cfg"
+                            ),
                         )
                 finally:
                     writer.close()

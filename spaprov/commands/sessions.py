@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from spaprov.mobility import StateError, forced_logout, open_state
+from spaprov.mobility import StateError, StateStore, forced_logout, open_state
 from spaprov.server.app import default_state_url
-
-_RELATIVE = re.compile(r"([0-9]+)([smhd])")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from spaprov.timespec import parse_since
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,8 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     audit.set_defaults(run=run_audit)
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return open_state(args.state or default_state_url(args.profiles))
+def _store(args: argparse.Namespace, command: str) -> StateStore | None:
+    """The state store, or None after saying on stderr why it cannot be opened."""
+    try:
+        return open_state(args.state or default_state_url(args.profiles))
+    except StateError as error:
+        print(f"spaprov {command}: {error}", file=sys.stderr)
+        return None
 
 
 def _when(timestamp: float | None) -> str:
@@ -53,10 +55,8 @@ def _when(timestamp: float | None) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    try:
-        store = _store(args)
-    except StateError as error:
-        print(f"spaprov sessions: {error}", file=sys.stderr)
+    store = _store(args, "sessions")
+    if store is None:
         return 1
     with store.transaction(write=False) as tx:
         sessions = tx.sessions(active_only=not args.all)
@@ -77,10 +77,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    try:
-        store = _store(args)
-    except StateError as error:
-        print(f"spaprov sessions: {error}", file=sys.stderr)
+    store = _store(args, "sessions")
+    if store is None:
         return 1
     with store.transaction() as tx:
         ended = forced_logout(tx, args.target, time.time())
@@ -92,23 +90,14 @@ def run_logout(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_since(text: str, now: float) -> float:
-    relative = _RELATIVE.fullmatch(text)
-    if relative:
-        return now - int(relative.group(1)) * _UNITS[relative.group(2)]
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"--since {text!r}: use an ISO date/time or an age such as 30m, 8h, 2d") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
 def run_audit(args: argparse.Namespace) -> int:
     try:
         since = parse_since(args.since, time.time()) if args.since else None
-        store = _store(args)
-    except (ValueError, StateError) as error:
+    except ValueError as error:
         print(f"spaprov audit: {error}", file=sys.stderr)
+        return 1
+    store = _store(args, "audit")
+    if store is None:
         return 1
     with store.transaction(write=False) as tx:
         entries = tx.audit_entries(user_id=args.user, since=since, limit=args.limit)

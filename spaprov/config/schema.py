@@ -140,3 +140,8 @@ class Config:
     em_profiles: MappingProxyType[str, EmProfile]
     routes: tuple[Route, ...]
     fingerprint: str = field(default="", compare=False)  # of the files it was read from
+
+    def user_for_identity(self, identity: str) -> User | None:
+        """The mobility user a Digest identity `<id><EM_User_Domain>` names, if any."""
+        domain = self.site.em_user_domain
+        return self.users.get(identity[: -len(domain)]) if identity.endswith(domain) else None

@@ -11,6 +11,7 @@ from spaprov.auth.admins import Admin, AdminAccounts, AdminAccountsError
 from spaprov.server.api_errors import ApiError
 
 ADMIN = web.RequestKey("spaprov.admin", str)
+ADMIN_ROLE = web.RequestKey("spaprov.admin_role", str)
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="spaprov admin", charset="UTF-8"'}
 
 
@@ -37,4 +38,5 @@ def authenticate(request: web.Request, accounts: AdminAccounts, *, write: bool) 
     if write and admin.role != "admin":
         raise ApiError(403, "forbidden", f"role {admin.role!r} may only read")
     request[ADMIN] = admin.name
+    request[ADMIN_ROLE] = admin.role
     return admin

@@ -113,9 +113,7 @@ class AdminPages:
         if refusal is not None:
             return None, refusal
         identity = request[IDENTITY]
-        domain = self.holder.config.site.em_user_domain
-        user_id = identity[: -len(domain)] if identity.endswith(domain) else ""
-        if user_id not in self.holder.config.users:
+        if self.holder.config.user_for_identity(identity) is None:
             return None, web.Response(status=403, text="403: Forbidden: not an extension-mobility user\n")
         return identity, None
 

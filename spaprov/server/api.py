@@ -18,10 +18,11 @@ from spaprov.config.documents import KINDS, device_document, profile_document, u
 from spaprov.config.loader import ID_NAME, MAC_NAME
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
-from spaprov.server.admin_auth import authenticate
+from spaprov.server.admin_auth import ADMIN_ROLE, authenticate
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
 from spaprov.server.holder import ConfigHolder
+from spaprov.timespec import parse_since
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -232,10 +233,9 @@ class Api:
             return {uid: user_document(u) for uid, u in config.users.items()}
         return {name: profile_document(p, secrets=secrets) for name, p in config.em_profiles.items()}
 
-    def _secrets_visible(self, request: web.Request) -> bool:
-        from spaprov.server.admin_auth import ADMIN
-
-        return self.accounts.names().get(request[ADMIN]) == "admin"
+    @staticmethod
+    def _secrets_visible(request: web.Request) -> bool:
+        return request[ADMIN_ROLE] == "admin"
 
     async def _list(self, request: web.Request, operation: Operation) -> web.Response:
         kind = self._kind(operation)
@@ -333,8 +333,6 @@ class Api:
         return web.json_response({"ended": [_session(s) for s in ended]})
 
     async def _audit(self, request: web.Request, _: Operation) -> web.Response:
-        from spaprov.commands.sessions import parse_since
-
         try:
             since = parse_since(request.query["since"], time.time()) if "since" in request.query else None
             limit = int(request.query.get("limit", "1000"))

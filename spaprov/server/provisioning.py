@@ -123,9 +123,7 @@ class Provisioning:
     ) -> tuple[User | None, web.Response | None]:
         if not device.em_enabled:
             return None, _text(403, "403: Forbidden: extension mobility is disabled on this phone\n")
-        identity = request[IDENTITY]
-        domain = config.site.em_user_domain
-        user = config.users.get(identity[: -len(domain)]) if identity.endswith(domain) else None
+        user = config.user_for_identity(request[IDENTITY])
         if user is None:
             return None, _text(403, "403: Forbidden: not an extension-mobility user of this site\n")
         return user, None
