@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 FIELD_LIMIT = 256
 MASK = "***"
@@ -70,22 +71,29 @@ def redact_url(url: str) -> str:
     return _QUERY_PASSWORD.sub(lambda m: m.group(1) + MASK, redacted)
 
 
+def url_password_has_at(url: str) -> bool:
+    """True when the userinfo password holds a raw `@` (libpq would take the rest for the host)."""
+    match = _USERINFO.match(url)
+    return bool(match and "@" in match["password"])
+
+
 def url_secrets(url: str) -> list[str]:
     """The password(s) a URL carries, to scrub from a driver's error text that may quote them."""
     found: list[str] = []
     match = _USERINFO.match(url)
     if match and match["password"]:
-        found.append(match["password"])
-        # a driver that split at the first @ quotes the tail as a host name
-        found.extend(part for part in match["password"].split("@")[1:] if part)
-    found.extend(m.group(0).split("=", 1)[1] for m in _QUERY_PASSWORD.finditer(url))
+        found += [match["password"], unquote(match["password"])]
+        # a driver that split at the first @ quotes the password's tail as part of the host name
+        found.extend(part + "@" for part in match["password"].split("@")[1:])
+    for m in _QUERY_PASSWORD.finditer(url):
+        found += [m.group(0).split("=", 1)[1], unquote(m.group(0).split("=", 1)[1])]
     return sorted({s for s in found if s}, key=len, reverse=True)
 
 
 def scrub(text: str, secrets: list[str]) -> str:
     """`text` with every occurrence of each secret replaced by the mask."""
     for secret in secrets:
-        text = text.replace(secret, MASK)
+        text = text.replace(secret, MASK + "@" if secret.endswith("@") else MASK)
     return text
 
 

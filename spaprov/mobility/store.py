@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from spaprov.logsafe import redact_url, scrub, url_secrets
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 1
@@ -299,7 +300,8 @@ class PostgresStateStore(StateStore):
             self._db = _PostgresConnection(psycopg.connect(url, autocommit=True, connect_timeout=10))
             self._migrate()
         except psycopg.Error as error:
-            raise StateError(f"cannot open the state database {self.label}: {error}") from None
+            detail = scrub(str(error).replace(url, self.label), url_secrets(url))  # libpq may quote it
+            raise StateError(f"cannot open the state database {self.label}: {detail}") from None
 
     def _connection(self) -> _Connection:
         return self._db
@@ -321,7 +323,7 @@ class PostgresStateStore(StateStore):
 
 def _redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    return redact_url(url)
 
 
 def open_state(url: str) -> StateStore:
