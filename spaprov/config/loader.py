@@ -197,12 +197,7 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     resync_table.finish()
     auth_table = top.table("auth")
     auth = AuthPolicy(
-        nonce_secret=auth_table.text(
-            "nonce_secret",
-            "random",
-            pattern=_SECRET_SOURCE,
-            pattern_hint='"random", "env:NAME" or "file:PATH"',
-        ),
+        nonce_secret=_secret_source(auth_table),
         nonce_lifetime=auth_table.integer("nonce_lifetime", 300, minimum=10, maximum=86400),
         allow_rfc2069=auth_table.boolean("allow_rfc2069", False),
         max_failures=auth_table.integer("max_failures", 5, minimum=1, maximum=1000),
@@ -229,6 +224,15 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     if not all(site_fields[key] for key in ("realm", "em_user_domain", "profile_rule")):
         return None
     return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility)  # type: ignore[arg-type]
+
+
+def _secret_source(table: TableReader) -> str:
+    """Never quote the value in a problem: a mistaken literal secret would reach logs and /healthz."""
+    source = table.text("nonce_secret", "random")
+    if _SECRET_SOURCE.fullmatch(source):
+        return source
+    table.problem("nonce_secret", 'is not "random", "env:NAME" or "file:PATH" (value not shown)')
+    return "random"
 
 
 def _hours_minutes(reader: TableReader, key: str, default: str) -> int:
