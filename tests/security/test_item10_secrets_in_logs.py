@@ -166,19 +166,29 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def test_workers_never_see_the_state_url_on_their_command_line(site: Path, tmp_path: Path) -> None:
+def raw_exchange(port: int, request: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request.encode("latin-1"))
+        return connection.recv(4096)
+
+
+def test_workers_keep_the_state_url_off_argv_and_redact_aiohttp_logs(site: Path, tmp_path: Path) -> None:
+    """`serve --workers 2` as a real process tree: no worker carries the state URL on its command
+    line or in its environment, and every worker's stderr masks a rejected Authorization line."""
+    log = tmp_path / "serve.log"
     state_file = tmp_path / "state.url"
     state_file.write_text(f"sqlite:///{tmp_path / STATE_MARKER}.sqlite3\n")
     state_file.chmod(0o600)
     port = closed_port()
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "spaprov", "serve", "--profiles", str(site), "--port", str(port)),
-            *("--workers", "2", "--state-file", str(state_file)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "spaprov", "serve", "--profiles", str(site), "--port", str(port)),
+                *("--workers", "2", "--state-file", str(state_file)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -194,9 +204,14 @@ def test_workers_never_see_the_state_url_on_their_command_line(site: Path, tmp_p
             seen = Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()
             assert STATE_MARKER.encode() not in seen, pid
         assert (tmp_path / f"{STATE_MARKER}.sqlite3").exists()  # and yet they use it
+        for _ in range(6):  # new connections: the kernel spreads them over both workers
+            assert raw_exchange(port, MALFORMED[0]).startswith(b"HTTP/1.0 400")
     finally:
         server.terminate()
         server.wait(timeout=30)
+    written = log.read_text()
+    assert written.count("aiohttp.server") >= 6 and "Authorization: ***" in written
+    assert BASIC_SECRET not in written and BASIC_SECRET[:12] not in written
 
 
 LITERAL_SECRET = "Literal-Nonce-S3cret-0123456789"
