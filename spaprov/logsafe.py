@@ -52,6 +52,14 @@ def quoted(value: object, limit: int = FIELD_LIMIT) -> str:
 
 
 def _escape(text: str, limit: int, *, keep_space: bool, keep_quote: bool) -> str:
+    if (
+        len(text) <= limit
+        and text.isprintable()
+        and "\\" not in text
+        and (keep_space or " " not in text)
+        and (keep_quote or '"' not in text)
+    ):
+        return text  # the common case (a phone's path, a user name, an address): nothing to do
     extra = len(text) - limit
     head = text[:limit] if extra > 0 else text
     escaped = "".join(_escape_char(c, keep_space=keep_space, keep_quote=keep_quote) for c in head)
