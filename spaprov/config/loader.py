@@ -37,6 +37,7 @@ from spaprov.config.schema import (
 )
 from spaprov.rules import RuleSyntaxError, lint
 
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 MAC_NAME = re.compile(r"[0-9a-fA-F]{12}")
 ID_NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")
 _DOMAIN = re.compile(r"@[A-Za-z0-9.\-]+")
@@ -166,6 +167,15 @@ def _load_all(
 
 
 # -- site.toml --------------------------------------------------------------------------------------
+def _origins(section: TableReader) -> tuple[str, ...]:
+    """[site] trusted_origins: the public origins of a server behind a TLS-terminating proxy."""
+    origins = section.strings("trusted_origins")
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            section.problem("trusted_origins", f"{origin[:100]!r} is not an origin (https://host[:port])")
+    return tuple(o for o in origins if _ORIGIN.fullmatch(o))
+
+
 def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     data = source.read_toml("site.toml", problems)
     if data is None:
@@ -185,6 +195,7 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
         sip_proxy=section.text("sip_proxy", ""),
         text_logo=section.text("text_logo", "", max_length=64),
         rule_lint_ignore=frozenset(section.strings("rule_lint_ignore")),
+        trusted_origins=_origins(section),
     )
     section.finish()
     resync_table = top.table("resync")
