@@ -144,7 +144,7 @@ class Api:
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
                 if operation.name != "openapi":
-                    authenticate(request, self.accounts, write=operation.write)
+                    await authenticate(request, self.accounts, write=operation.write)
                 return await handler(request, operation)
             except ApiError as error:
                 return error.response()
