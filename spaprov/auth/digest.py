@@ -171,6 +171,8 @@ class DigestAuthenticator:
         except AuthHeaderError as error:
             return AuthResult(Verdict.BAD_REQUEST, reason=str(error))
         user = credentials.username
+        if not user.isascii():  # lone surrogates (raw 0x80-0xFF bytes) break logs and the audit
+            user = user.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         retry_after = self.throttle.retry_after(user, client)
         if retry_after is not None:
             return AuthResult(Verdict.LOCKED, retry_after=retry_after, reason="locked out")

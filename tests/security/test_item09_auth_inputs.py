@@ -3,6 +3,7 @@ get a clear 4xx, never a 500 with a traceback, and each one counts towards the l
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
+from spaprov.server.app import MOBILITY
 from tests.security._authstate_helpers import (
     ADMIN_NAME,
     ADMIN_PASSWORD,
@@ -92,3 +94,17 @@ async def test_raw_latin1_basic_credentials_are_a_clear_4xx(start: ServerFactory
         )
         status, body = await raw_request(server, request)
         assert status in (400, 401), (credentials, status, body)
+
+
+async def test_raw_bytes_in_the_digest_username_are_counted_and_audited(
+    start: ServerFactory, site: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await start(site)
+    with caplog.at_level(logging.WARNING):
+        statuses = [await hostile_digest(server, "username", b"\xffmallory\xc3\xa9") for _ in range(6)]
+        await asyncio.sleep(0.3)  # the audit is written off the request path
+    assert statuses == [401] * 5 + [429]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
+    entries = await server.app[MOBILITY].read(lambda tx: tx.audit_entries(limit=50))
+    users = [entry.user_id for entry in entries if entry.event in ("failed_auth", "lockout")]
+    assert users.count("\ufffdmallory\u00e9") == 5, users
