@@ -1,15 +1,20 @@
 """Brute-force guard: too many failures for one (user, client address) locks it out for a while.
 
 Unknown users are counted exactly like known ones, so a lockout reveals nothing to a client.
-Memory is bounded, and a flood of made-up names can never make the guard forget a real user:
+Memory is bounded, and no flood can make the guard forget a counter or a lockout of a real user:
 
-- known names (the site's accounts, via `known`) live in their own table.  Its keys are bounded
-  by the site's size times the addresses that fail for it; entries past their window and cooldown
-  are swept, and when it is still full a new failure is never admitted by evicting another key:
-  the guard fails closed and answers "locked" for known names it cannot track until room frees.
-- unknown names live in a bounded LRU table keyed by a digest of (name, client), so an attacker's
-  4 KiB made-up names cost a few dozen bytes each; forgetting one loses nothing, as no password
-  exists for it.
+- known names (the site's accounts, via `known`) live in their own table of (name, client)
+  entries.  Made-up names never enter it.  Entries are swept once they hold nothing (failures
+  past the window, lockout over) and are never evicted to make room.
+- should that table be full of live entries (an attacker failing for real names from
+  `known_capacity` different addresses), a failure for a (name, client) it does not hold is
+  counted per name instead, across all such clients: after `max_failures` of them that name is
+  locked for every client not in the table.  This overflow table is bounded by the site's size,
+  and a client already in the table (a phone that got a password wrong once) keeps its own
+  counter.  Fail closed, but only for the names under attack.
+- unknown names live in a bounded LRU table keyed by a 16-byte digest of (name, client), so an
+  attacker's 4 KiB made-up names cost a few dozen bytes each; forgetting one loses nothing, as
+  there is no password to guess.
 """
 
 from __future__ import annotations
@@ -21,8 +26,6 @@ from collections.abc import Callable
 
 from spaprov.clock import Clock
 
-Key = tuple[str, str] | bytes
-
 
 class _Entry:
     __slots__ = ("failures", "locked_until")
@@ -30,6 +33,9 @@ class _Entry:
     def __init__(self) -> None:
         self.failures: list[float] = []
         self.locked_until = 0.0
+
+    def idle(self, now: float, horizon: float) -> bool:
+        return self.locked_until <= now and (not self.failures or self.failures[-1] <= horizon)
 
 
 class FailureThrottle:
@@ -52,47 +58,42 @@ class FailureThrottle:
         self._known_capacity = known_capacity
         self._known = known or (lambda _user: False)
         self._known_table: dict[tuple[str, str], _Entry] = {}
+        self._overflow: dict[str, _Entry] = {}  # known name -> failures of clients not in the table
         self._unknown_table: OrderedDict[bytes, _Entry] = OrderedDict()
         self._next_sweep = 0.0
-        self.refused_full = 0  # failures of known names refused because the table was full
+        self.overflowed = 0  # failures counted per name because the known table was full
 
     def configure(self, *, max_failures: int, window: float, cooldown: float) -> None:
         """New limits (a reload); counters and lockouts in progress are kept."""
         self.max_failures, self.window, self.cooldown = max_failures, window, cooldown
 
     def __len__(self) -> int:
-        return len(self._known_table) + len(self._unknown_table)
+        return len(self._known_table) + len(self._overflow) + len(self._unknown_table)
 
     def retry_after(self, user: str, client: str) -> int | None:
         """Seconds until (user, client) may try again, or None when it is not locked out."""
-        now = self._clock()
         if self._known(user):
-            entry = self._known_table.get((user, client))
-            if entry is None:
-                return self._full_wait(now)
+            entry = self._known_table.get((user, client)) or self._overflow.get(user)
         else:
-            found = self._unknown_table.get(_digest(user, client))
-            if found is None:
-                return None
-            entry = found
-        remaining = entry.locked_until - now
-        if remaining <= 0:
+            entry = self._unknown_table.get(_digest(user, client))
+        if entry is None:
             return None
-        return max(1, math.ceil(remaining))
+        remaining = entry.locked_until - self._clock()
+        return max(1, math.ceil(remaining)) if remaining > 0 else None
 
     def failed(self, user: str, client: str) -> bool:
-        """Count a failure; True when (user, client) is now locked out (a lockout starts, or the
-        known-name table is full so the failure cannot be tracked: fail closed)."""
+        """Count a failure; True when it starts a lockout."""
         now = self._clock()
         self._sweep(now)
         if self._known(user):
             key = (user, client)
             entry = self._known_table.get(key)
             if entry is None:
-                if self._full_wait(now) is not None:
-                    self.refused_full += 1
-                    return True
-                entry = self._known_table[key] = _Entry()
+                if len(self._known_table) < self._known_capacity:
+                    entry = self._known_table[key] = _Entry()
+                else:  # full of live entries: count per name rather than forget anyone
+                    self.overflowed += 1
+                    entry = self._overflow.setdefault(user, _Entry())
         else:
             digest = _digest(user, client)
             found = self._unknown_table.pop(digest, None)
@@ -111,16 +112,6 @@ class FailureThrottle:
             return True
         return False
 
-    def _full_wait(self, now: float) -> int | None:
-        """None while a new known (user, client) can be tracked; else how long to wait (the
-        table is full of live entries: refuse rather than evict a real user's counter)."""
-        if len(self._known_table) < self._known_capacity:
-            return None
-        self._sweep(now)
-        if len(self._known_table) < self._known_capacity:
-            return None
-        return max(1, math.ceil(min(self.window, self.cooldown)))
-
     def succeeded(self, user: str, client: str) -> None:
         if self._known(user):
             self._known_table.pop((user, client), None)
@@ -128,18 +119,18 @@ class FailureThrottle:
             self._unknown_table.pop(_digest(user, client), None)
 
     def _sweep(self, now: float) -> None:
-        """Drop known-name entries with nothing left to remember (at most once a second)."""
-        if now < self._next_sweep:
+        """Drop known-name entries with nothing left to remember (at most once a second, and
+        only when the table is at least half full: the scan is proportional to its size)."""
+        if now < self._next_sweep or (
+            len(self._known_table) < self._known_capacity // 2 and not self._overflow
+        ):
             return
         self._next_sweep = now + 1.0
         horizon = now - self.window
-        stale = [
-            key
-            for key, entry in self._known_table.items()
-            if entry.locked_until <= now and (not entry.failures or entry.failures[-1] <= horizon)
-        ]
-        for key in stale:
+        for key in [key for key, entry in self._known_table.items() if entry.idle(now, horizon)]:
             del self._known_table[key]
+        for name in [name for name, entry in self._overflow.items() if entry.idle(now, horizon)]:
+            del self._overflow[name]
 
 
 def _digest(user: str, client: str) -> bytes:

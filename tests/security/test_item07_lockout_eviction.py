@@ -26,17 +26,25 @@ def test_known_counters_outlive_a_flood_of_made_up_names() -> None:
     assert throttle.retry_after("victim", "10.0.0.1") == 300
 
 
-def test_a_full_known_table_refuses_instead_of_evicting() -> None:
+def test_a_full_known_table_counts_per_name_instead_of_evicting() -> None:
     clock = ManualClock()
     throttle = FailureThrottle(clock, known_capacity=3, known=lambda user: user.startswith("real"))
-    for client in ("a", "b", "c"):
+    for client in ("a", "b", "c"):  # the table is full of live entries for real names
         throttle.failed("real-1", client)
-    assert throttle.failed("real-1", "d")  # cannot be tracked: fail closed
-    assert throttle.retry_after("real-1", "d") is not None
-    assert throttle.retry_after("real-1", "a") is None  # tracked, not yet locked
-    clock.advance(301)  # the tracked failures left the window: room again
-    assert throttle.retry_after("real-1", "d") is None
-    assert not throttle.failed("real-1", "d")
+    for client in ("d", "e", "f", "g"):  # more clients: counted against the name, nothing evicted
+        assert not throttle.failed("real-2", client)
+    assert throttle.failed("real-2", "h")  # the 5th such failure locks real-2 ...
+    assert throttle.retry_after("real-2", "i") == 300  # ... for every client the table lacks
+    assert throttle.retry_after("real-3", "i") is None  # other names are not affected
+    assert throttle.retry_after("real-1", "a") is None  # tracked clients keep their own counters
+    for _ in range(4):
+        throttle.failed("real-1", "a")
+    assert throttle.retry_after("real-1", "a") == 300  # ... which were never forgotten
+    assert len(throttle) <= 3 + 2
+    clock.advance(301)  # window and cooldown over: everything can be swept
+    assert throttle.retry_after("real-2", "i") is None
+    assert not throttle.failed("real-2", "i")
+    assert len(throttle) == 1
 
 
 def test_unknown_names_lock_out_like_known_ones() -> None:
