@@ -71,7 +71,7 @@ class AdminPages:
 
     async def admin(self, request: web.Request) -> web.StreamResponse:
         try:
-            authenticate(request, self.accounts, write=False)
+            await authenticate(request, self.accounts, write=False)
         except ApiError as error:
             return web.Response(
                 status=error.status, text=f"{error.status}: {error.message}\n", headers=error.headers
@@ -84,7 +84,7 @@ class AdminPages:
 
     async def metrics_page(self, request: web.Request) -> web.StreamResponse:
         try:
-            authenticate(request, self.accounts, write=False)
+            await authenticate(request, self.accounts, write=False)
         except ApiError as error:
             return web.Response(
                 status=error.status, text=f"{error.status}: {error.message}\n", headers=error.headers

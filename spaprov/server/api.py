@@ -150,7 +150,7 @@ class Api:
             try:
                 self._same_origin(request)
                 if operation.name != "openapi":
-                    authenticate(request, self.accounts, write=operation.write)
+                    await authenticate(request, self.accounts, write=operation.write)
                 return await handler(request, operation)
             except ApiError as error:
                 return error.response()

@@ -63,7 +63,7 @@ def create_app(
 
     holder = ConfigHolder(profiles, clock, on_swap=cache.clear, on_auth_event=audit_auth)
     provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
-    accounts = AdminAccounts(profiles / "admins.toml")
+    accounts = AdminAccounts(profiles / "admins.toml", clock=clock, on_event=audit_auth)
     app = web.Application(middlewares=[log_and_contain(metrics)], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
     app[CACHE] = cache
