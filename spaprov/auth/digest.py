@@ -3,10 +3,16 @@
 `DigestAuthenticator.authenticate()` takes the method, the request target, the Authorization
 header and the client address, and says what to answer: OK with the identity, a challenge
 (optionally stale), 429 during a lockout, or 400 for a malformed header.  Pure: no aiohttp.
+
+Shared with other workers (`attach_shared`, see spaprov.auth.shared_state): a right answer on a
+nonce's first use in this process comes back as CLAIM (the caller awaits `settle_claim`), and a
+failure carries a PendingFailure (the caller awaits `settle_failure` before answering).  Every
+other request, a phone's resync included, is decided here without any I/O.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import hmac
@@ -18,6 +24,7 @@ from typing import Any, NamedTuple, Protocol
 from spaprov.auth.header import AuthHeaderError, DigestCredentials, build_challenge, parse_authorization
 from spaprov.auth.nonce import NonceFactory, NonceState
 from spaprov.auth.replay import ReplayGuard, ReplayVerdict
+from spaprov.auth.shared_state import PendingFailure, SharedAuth
 from spaprov.auth.throttle import FailureThrottle
 from spaprov.clock import Clock
 
@@ -38,6 +45,7 @@ class Verdict(enum.Enum):
     CHALLENGE = 401
     LOCKED = 429
     BAD_REQUEST = 400
+    CLAIM = 0  # right, but the nonce must first be claimed in the shared store (settle_claim)
 
 
 class AuthResult(NamedTuple):
@@ -46,6 +54,9 @@ class AuthResult(NamedTuple):
     stale: bool = False
     retry_after: int | None = None
     reason: str = ""  # for the log: never a secret
+    nonce: str = ""  # CLAIM: the nonce to claim
+    issued: float = 0.0  # CLAIM: its issue time
+    pending: PendingFailure | None = None  # a failure on its way to the shared count
 
 
 def ha1(algorithm: str, username: str, realm: str, password: str) -> str:
@@ -111,6 +122,7 @@ class DigestAuthenticator:
         )
         self._clock = clock
         self._on_event = on_event
+        self.shared: SharedAuth | None = None
         self.reconfigure(
             realm,
             secret,
@@ -146,9 +158,53 @@ class DigestAuthenticator:
         self._nonces = NonceFactory(secret, self._clock, nonce_lifetime)
         self._replays.configure(nonce_lifetime)
         self.throttle.configure(max_failures=max_failures, window=failure_window, cooldown=lockout)
+        self._limits = (max_failures, failure_window, lockout, nonce_lifetime)
+        if self.shared is not None:
+            self.shared.configure(
+                max_failures=max_failures,
+                window=failure_window,
+                lockout=lockout,
+                nonce_lifetime=nonce_lifetime,
+            )
         self._opaque = self._nonces.opaque(realm)
         # Unknown users are checked against this, so they cost the same as known ones.
         self._decoy = {a: ha1(a, secrets.token_hex(8), realm, secrets.token_hex(16)) for a in ALGORITHMS}
+
+    def attach_shared(self, shared: SharedAuth | None) -> None:
+        """Share replay claims and failure counts with other workers (None: this process only)."""
+        self.shared = shared
+        if shared is not None:
+            max_failures, window, lockout, nonce_lifetime = self._limits
+            shared.configure(
+                max_failures=max_failures, window=window, lockout=lockout, nonce_lifetime=nonce_lifetime
+            )
+
+    async def settle_claim(self, result: AuthResult, client: str) -> AuthResult:
+        """The final answer for a CLAIM result: OK when this worker now owns the nonce, else a
+        stale challenge (another worker admitted it: a replay, or a phone that moved)."""
+        assert self.shared is not None and result.identity is not None
+        if await self.shared.claim(result.nonce, result.issued):
+            self.throttle.succeeded(result.identity, client)
+            return result._replace(verdict=Verdict.OK)
+        self._replays.foreign(result.nonce)
+        return AuthResult(Verdict.CHALLENGE, stale=True, reason="nonce admitted by another worker")
+
+    async def settle_failure(self, pending: PendingFailure) -> None:
+        """Wait until a failure is in the shared count; lock here at once if it started a lockout
+        (the other workers see it at their next poll of the lockouts)."""
+        _count, until = await asyncio.wrap_future(pending.future)
+        if until is not None:
+            self.throttle.lock(pending.name, pending.client, until)
+
+    def apply_lockouts(self, lockouts: list[tuple[str, str, float]]) -> None:
+        """Lockouts read from the shared store (every worker polls them)."""
+        for name, client, until in lockouts:
+            self.throttle.lock(name, client, until)
+
+    def count_failure(self, user: str, client: str, reason: str) -> PendingFailure | None:
+        """Count a failed proof of the password made outside a Digest header (a wrong current
+        password on /em/password) toward the same lockout."""
+        return self._failure(user, client, reason, audit=False).pending
 
     def _known(self, user: str) -> bool:
         """A user with a password: its failure counter must never be forgotten (FailureThrottle)."""
@@ -183,6 +239,7 @@ class DigestAuthenticator:
         if refusal is not None or algorithm is None:
             return self._failure(user, client, refusal or "unsupported algorithm")
         issued = self._replays.issued(credentials.nonce)  # already verified: skip the HMAC
+        first_use = issued is None
         if issued is not None:
             nonce_state = self._nonces.state_at(issued)
         else:
@@ -204,6 +261,8 @@ class DigestAuthenticator:
             if credentials.qop is None:  # RFC 2069 has no counter: a nonce serves one request
                 return AuthResult(Verdict.CHALLENGE, stale=True, reason="RFC 2069 nonce reused")
             return self._failure(user, client, "replayed nonce count")
+        if first_use and self.shared is not None:
+            return AuthResult(Verdict.CLAIM, identity=user, nonce=credentials.nonce, issued=issued)
         self.throttle.succeeded(user, client)
         return AuthResult(Verdict.OK, identity=user)
 
@@ -226,8 +285,13 @@ class DigestAuthenticator:
             return "uri does not match the request target"
         return None
 
-    def _failure(self, user: str, client: str, reason: str) -> AuthResult:
+    def _failure(self, user: str, client: str, reason: str, *, audit: bool = True) -> AuthResult:
         locked = self.throttle.failed(user, client)
+        pending = None
+        if self.shared is not None:
+            pending = self.shared.failed(user, client)
+            if pending is None:  # the shared counter is swamped: fail closed for this pair
+                self.throttle.lock(user, client, self._clock() + self.throttle.cooldown)
         log.warning(
             "digest auth failed: user=%r client=%s reason=%s%s",
             user[:64],
@@ -235,6 +299,6 @@ class DigestAuthenticator:
             reason,
             " (now locked out)" if locked else "",
         )
-        if self._on_event is not None:
+        if self._on_event is not None and (audit or locked):
             self._on_event("lockout" if locked else "auth_failed", user, client)
-        return AuthResult(Verdict.CHALLENGE, reason=reason)
+        return AuthResult(Verdict.CHALLENGE, reason=reason, pending=pending)

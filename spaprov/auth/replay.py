@@ -8,6 +8,10 @@ so the client is asked to take a fresh nonce instead of being let through unchec
 The table starts empty, so it knows nothing of nonces issued before it existed (by an earlier
 run of the process sharing a configured nonce secret): those are treated as forgotten too.
 The table outlives configuration reloads (the authenticator keeps it).
+
+With several workers, a nonce's first use in this process must also be claimed in the
+shared store (spaprov.auth.shared_state); a nonce another worker owns is marked foreign here, so
+its later uses are answered stale without asking the store again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ class ReplayVerdict:
     FRESH = "fresh"
     REPLAYED = "replayed"
     FORGOTTEN = "forgotten"
+
+
+_FOREIGN = -1  # the "last nc" of a nonce another worker owns
 
 
 class ReplayGuard:
@@ -42,10 +49,18 @@ class ReplayGuard:
             self._make_room()
             self._seen[nonce] = (issued, nc)
             return ReplayVerdict.FRESH
+        if seen[1] == _FOREIGN:
+            return ReplayVerdict.FORGOTTEN
         if nc <= seen[1]:
             return ReplayVerdict.REPLAYED
         self._seen[nonce] = (issued, nc)
         return ReplayVerdict.FRESH
+
+    def foreign(self, nonce: str) -> None:
+        """`nonce` belongs to another worker: its uses here are stale from now on."""
+        seen = self._seen.get(nonce)
+        if seen is not None:
+            self._seen[nonce] = (seen[0], _FOREIGN)
 
     def configure(self, lifetime: float) -> None:
         """A new nonce lifetime (a reload); the nonces seen so far are kept."""

@@ -112,6 +112,29 @@ class FailureThrottle:
             return True
         return False
 
+    def lock(self, user: str, client: str, until: float) -> None:
+        """Lock (user, client) until `until` (a lockout decided elsewhere: the shared store)."""
+        if until <= self._clock():
+            return
+        if self._known(user):
+            key = (user, client)
+            entry = self._known_table.get(key)
+            if entry is None:
+                if len(self._known_table) < self._known_capacity:
+                    entry = self._known_table[key] = _Entry()
+                else:
+                    entry = self._overflow.setdefault(user, _Entry())
+        else:
+            digest = _digest(user, client)
+            found = self._unknown_table.pop(digest, None)
+            entry = found if found is not None else _Entry()
+            self._unknown_table[digest] = entry
+            while len(self._unknown_table) > self._capacity:
+                self._unknown_table.popitem(last=False)
+        if until > entry.locked_until:
+            entry.locked_until = until
+            entry.failures.clear()
+
     def succeeded(self, user: str, client: str) -> None:
         if self._known(user):
             self._known_table.pop((user, client), None)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from spaprov.auth.shared_state import SHARED_AUTH_ENV
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
@@ -123,14 +124,16 @@ def _worker(args: argparse.Namespace) -> None:
 
 def _serve_workers(args: argparse.Namespace) -> int:
     """N processes listening on one port with SO_REUSEPORT; the kernel spreads connections.
-    They share the profile directory, the state store and (for a "random" site secret) one
-    nonce secret drawn here.  SIGHUP is passed on to every worker; SIGTERM/SIGINT stop them."""
+    They share the profile directory, the state store, (for a "random" site secret) one nonce
+    secret drawn here, and their replay claims and failure counts (spaprov.auth.shared_state).
+    SIGHUP is passed on to every worker; SIGTERM/SIGINT stop them."""
     try:
         load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
     except ConfigError as error:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
     os.environ.setdefault(WORKER_NONCE_SECRET_ENV, secrets.token_hex(32))
+    os.environ[SHARED_AUTH_ENV] = "1"  # workers share replay claims and failure counts
     spawn = multiprocessing.get_context("spawn")
     workers = [
         spawn.Process(target=_worker, args=(args,), name=f"spaprov-worker-{n}") for n in range(args.workers)

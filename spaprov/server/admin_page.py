@@ -17,7 +17,7 @@ from spaprov.resources import resource_dir
 from spaprov.server.admin_auth import authenticate
 from spaprov.server.api_errors import JSON_TYPE, ApiError, json_object
 from spaprov.server.cache import RenderCache
-from spaprov.server.digest_guard import IDENTITY, DigestGuard
+from spaprov.server.digest_guard import IDENTITY, DigestGuard, PendingAuth
 from spaprov.server.holder import ConfigHolder
 from spaprov.server.metrics import Metrics
 from spaprov.server.origin import NO_FRAMING, FormTokens, cross_site_reason, from_browser
@@ -115,8 +115,10 @@ class AdminPages:
         )
 
     # -- a user's own password (CUCM's Change Credential service) ---------------------------------------
-    def _user(self, request: web.Request) -> tuple[str | None, web.Response | None]:
+    async def _user(self, request: web.Request) -> tuple[str | None, web.Response | None]:
         refusal = DigestGuard(self.holder.authenticator).check(request)
+        if isinstance(refusal, PendingAuth):
+            refusal = await refusal.result()
         if refusal is not None:
             return None, refusal
         identity = request[IDENTITY]
@@ -141,7 +143,7 @@ class AdminPages:
         return web.Response(text=page, content_type="text/html", headers=PASSWORD_PAGE_HEADERS)
 
     async def password_form(self, request: web.Request) -> web.StreamResponse:
-        identity, refusal = self._user(request)
+        identity, refusal = await self._user(request)
         if refusal is not None:
             return refusal
         assert identity is not None
@@ -153,7 +155,7 @@ class AdminPages:
         reason = cross_site_reason(request, self.holder.config.site.trusted_origins)
         if reason is not None:
             return _text(403, f"Forbidden: {reason}")
-        identity, refusal = self._user(request)
+        identity, refusal = await self._user(request)
         if refusal is not None:
             return refusal
         assert identity is not None
@@ -170,6 +172,12 @@ class AdminPages:
         if current is None:
             return _text(400, "Bad Request: give your current password ('current')")
         if not self._is_password(identity, current):
+            # A wrong current password is a guess at it, like a wrong Digest response: counted
+            # toward the same lockout of (identity, client).
+            authenticator = self.holder.authenticator
+            pending = authenticator.count_failure(identity, request.remote or "?", "wrong current password")
+            if pending is not None:
+                await authenticator.settle_failure(pending)
             self.mobility.audit_soon(
                 "password_change_refused",
                 identity.split("@")[0],

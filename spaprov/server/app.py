@@ -7,6 +7,7 @@ import contextlib
 import inspect
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +15,10 @@ from pathlib import Path
 from aiohttp import web
 
 from spaprov.auth.admins import AdminAccounts
+from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_factory, sharing_needed
 from spaprov.clock import Clock, system_clock
 from spaprov.logsafe import install_redaction
-from spaprov.mobility import Mobility, StateStore, open_state
+from spaprov.mobility import Mobility, SqliteStateStore, StateError, StateStore, open_state
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.admin_auth import authenticate
@@ -36,6 +38,7 @@ CACHE = web.AppKey("spaprov.cache", RenderCache)
 MOBILITY = web.AppKey("spaprov.mobility", Mobility)
 METRICS = web.AppKey("spaprov.metrics", Metrics)
 ACCOUNTS = web.AppKey("spaprov.accounts", AdminAccounts)
+SHARED_AUTH = web.AppKey("spaprov.shared_auth", SharedAuth)
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
@@ -46,13 +49,20 @@ def create_app(
     watch_interval: float | None = 1.0,
     template_dir: Path | None = None,
     state: str | StateStore | None = None,
+    shared_auth: bool | None = None,
 ) -> web.Application:
     """Raises ConfigError when the profile directory cannot be served at all, and StateError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
-    (a dot file, so the reload watcher ignores it)."""
+    (a dot file, so the reload watcher ignores it).  `shared_auth`: share replay claims and
+    failure counts with other processes (spaprov.auth.shared_state); by default only when
+    needed: under `serve --workers N` (N > 1) or with a PostgreSQL state store."""
     install_redaction()  # aiohttp logs a rejected request's header lines: mask credentials in them
     cache = RenderCache()
     store = state if isinstance(state, StateStore) else open_state(state or default_state_url(profiles))
+    url = state if isinstance(state, str) else default_state_url(profiles) if state is None else None
+    if url is None and isinstance(store, SqliteStateStore):
+        url = f"sqlite:///{store.path}"
+    shared = _open_shared_auth(url, shared_auth, clock)
     mobility = Mobility(store, clock)
 
     metrics = Metrics()
@@ -61,15 +71,32 @@ def create_app(
         metrics.auth_event(event)
         mobility.audit_soon("failed_auth" if event == "auth_failed" else event, user[:128], None, client)
 
-    holder = ConfigHolder(profiles, clock, on_swap=cache.clear, on_auth_event=audit_auth)
-    provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
     accounts = AdminAccounts(profiles / "admins.toml", clock=clock, on_event=audit_auth)
+
+    current: list[ConfigHolder] = []
+
+    def swapped() -> None:
+        cache.clear()
+        if current:  # admin Basic logins follow the site's [auth] limits, reloads included
+            auth = current[0].config.site.auth
+            accounts.throttle.configure(
+                max_failures=auth.max_failures, window=auth.failure_window, cooldown=auth.lockout
+            )
+
+    holder = ConfigHolder(profiles, clock, on_swap=swapped, on_auth_event=audit_auth)
+    current.append(holder)
+    swapped()
+    holder.authenticator.attach_shared(shared)
+    provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
     app = web.Application(middlewares=[log_and_contain(metrics)], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
     app[CACHE] = cache
     app[MOBILITY] = mobility
     app[METRICS] = metrics
     app[ACCOUNTS] = accounts
+    if shared is not None:
+        app[SHARED_AUTH] = shared
+        app.cleanup_ctx.append(_sharing_lockouts)
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts).register(app)
     AdminPages(holder, accounts, metrics, cache, mobility).register(app)
@@ -78,6 +105,39 @@ def create_app(
     app.cleanup_ctx.append(_reloading(watch_interval))
     app.on_cleanup.append(_close_state)
     return app
+
+
+def _open_shared_auth(url: str | None, wanted: bool | None, clock: Clock) -> SharedAuth | None:
+    if url is None or not (sharing_needed(url) if wanted is None else wanted):
+        return None
+    factory = shared_store_factory(url)
+    if factory is None:
+        return None
+    try:
+        return SharedAuth(factory, clock)
+    except (OSError, ImportError, sqlite3.Error) as error:
+        raise StateError(f"cannot open the shared auth store: {error}") from None
+
+
+async def _sharing_lockouts(app: web.Application) -> AsyncIterator[None]:
+    """Read the lockouts other workers started, every POLL_INTERVAL; expire old rows each minute."""
+    shared, holder = app[SHARED_AUTH], app[HOLDER]
+
+    async def poll() -> None:
+        rounds = 0
+        while True:
+            holder.authenticator.apply_lockouts(await shared.lockouts())
+            rounds += 1
+            if rounds % int(60 / POLL_INTERVAL) == 0:
+                await shared.expire()
+            await asyncio.sleep(POLL_INTERVAL)
+
+    task = asyncio.get_running_loop().create_task(poll())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await asyncio.to_thread(shared.close)
 
 
 def default_state_url(profiles: Path) -> str:

@@ -1,5 +1,11 @@
 """Digest authentication for aiohttp handlers: challenge, verify, and put the identity on the
-request (`request[IDENTITY]`)."""
+request (`request[IDENTITY]`).
+
+`check()` decides synchronously, with no I/O, except where workers share their auth state
+(spaprov.auth.shared_state) and the request is a nonce's first use in this worker or a failure:
+then it returns a PendingAuth, whose `result()` the handler awaits (the store is reached in a
+thread of its own, never on the event loop).  A phone's resync on a nonce this worker already
+admitted is always decided at once."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import CIMultiDict
 
-from spaprov.auth.digest import DigestAuthenticator, Verdict
+from spaprov.auth.digest import AuthResult, DigestAuthenticator, Verdict
 
 IDENTITY = web.RequestKey("spaprov.identity", str)
 AUTH_REASON = web.RequestKey("spaprov.auth_reason", str)
@@ -31,14 +37,17 @@ class DigestGuard:
     def protect(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
             refusal = self.check(request)
+            if isinstance(refusal, PendingAuth):
+                refusal = await refusal.result()
             if refusal is not None:
                 return refusal
             return await handler(request)
 
         return guarded
 
-    def check(self, request: web.Request) -> web.Response | None:
-        """None when the request is authenticated (identity stored on it), else the answer."""
+    def check(self, request: web.Request) -> web.Response | PendingAuth | None:
+        """None when the request is authenticated (identity stored on it), else the answer, or
+        a PendingAuth to await when the shared store must be consulted first."""
         headers = request.headers.getall("Authorization", [])
         if len(headers) > 1:
             request[AUTH_REASON] = "several Authorization headers"
@@ -46,6 +55,11 @@ class DigestGuard:
         result = self.authenticator.authenticate(
             request.method, request.raw_path, headers[0] if headers else None, request.remote or "?"
         )
+        if result.verdict is Verdict.CLAIM or result.pending is not None:
+            return PendingAuth(self, request, result)
+        return self.answer(request, result)
+
+    def answer(self, request: web.Request, result: AuthResult) -> web.Response | None:
         request[AUTH_REASON] = result.reason
         if result.verdict is Verdict.OK:
             request[IDENTITY] = result.identity or ""
@@ -68,3 +82,21 @@ class DigestGuard:
         for value in self.authenticator.challenges(stale=stale, algorithms=algorithms):
             headers.add("WWW-Authenticate", value)
         return web.Response(status=401, text="401: Unauthorized\n", headers=headers)
+
+
+class PendingAuth:
+    """A Digest decision waiting for the shared auth store (a claim, or a failure's count)."""
+
+    __slots__ = ("_guard", "_request", "_result")
+
+    def __init__(self, guard: DigestGuard, request: web.Request, result: AuthResult) -> None:
+        self._guard, self._request, self._result = guard, request, result
+
+    async def result(self) -> web.Response | None:
+        authenticator, result = self._guard.authenticator, self._result
+        client = self._request.remote or "?"
+        if result.verdict is Verdict.CLAIM:
+            result = await authenticator.settle_claim(result, client)
+        elif result.pending is not None:
+            await authenticator.settle_failure(result.pending)
+        return self._guard.answer(self._request, result)

@@ -12,7 +12,7 @@ from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.provision import ProfileBuilder
 from spaprov.render import RenderKind
 from spaprov.server.cache import RenderCache, Rendered
-from spaprov.server.digest_guard import DigestGuard
+from spaprov.server.digest_guard import DigestGuard, PendingAuth
 from spaprov.server.holder import ConfigHolder
 from spaprov.server.identify import mac_from_user_agent, normalize_mac
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
@@ -41,6 +41,8 @@ class Provisioning:
         request[ROUTE_KIND] = route.kind
         if route.kind != "default":
             refusal = DigestGuard(self.holder.authenticator).check(request)
+            if isinstance(refusal, PendingAuth):
+                refusal = await refusal.result()
             if refusal is not None:
                 return refusal
         device, refusal = self._device(request, config, path_mac)

@@ -1,0 +1,378 @@
+"""Replay claims and failure counts shared by every worker and node (issue 10, "Prove it").
+
+With `spaprov serve --workers N` (N > 1) or a PostgreSQL state store, each process still keeps
+its own ReplayGuard and FailureThrottle (the fast path), and this module makes them agree:
+
+- **Nonce claims.**  The first time a worker admits a nonce it claims it in the shared store
+  (INSERT ... ON CONFLICT DO NOTHING, then the owner is read back).  A nonce claimed by another
+  worker is answered with a stale challenge there (not a failure: a phone may simply have been
+  moved to another worker by the kernel).  Later requests with a nonce this worker already owns
+  (every resync of a phone) never reach the store.
+- **Failure counts.**  Only on the failure path: each failure goes into a bounded queue feeding
+  one thread that adds it to the shared count per (name, client) within `failure_window`.  When
+  a shared count reaches `max_failures`, a lockout row is written; the failing request's worker
+  locks locally at once, and every worker reads the active lockout rows every `POLL_INTERVAL`
+  seconds into its FailureThrottle, so a phone's success path stays a dictionary lookup.  A full
+  queue fails closed: that (name, client) is locked locally.
+
+Storage: on SQLite a small separate file next to the state database (WAL, synchronous=OFF:
+nothing here needs to survive a power loss, since nonces issued before a process started are
+treated as stale anyway, see ReplayGuard), created 0600; on PostgreSQL UNLOGGED tables in the
+state database, on connections of their own.  Claims and counts expire after the nonce lifetime
+and the failure window (a cheap periodic DELETE).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from spaprov.clock import Clock
+from spaprov.logsafe import redact_url, scrub, url_secrets
+
+log = logging.getLogger("spaprov.auth")
+SHARED_AUTH_ENV = "SPAPROV_SHARED_AUTH"  # set by `serve --workers N` (N > 1) for its workers
+POLL_INTERVAL = 0.5  # seconds between two reads of the active lockouts
+QUEUE_SIZE = 4096  # failures waiting to be counted; beyond this, fail closed locally
+BATCH = 512  # failures counted per transaction at most
+MAX_NAME = 256  # characters of a user name kept in the store (made-up names can be long)
+Lockout = tuple[str, str, float]  # (name, client, until)
+
+_TABLES = (
+    "CREATE {unlogged}TABLE IF NOT EXISTS auth_nonce_claims"
+    " (nonce TEXT PRIMARY KEY, owner TEXT NOT NULL, expires {real} NOT NULL)",
+    "CREATE {unlogged}TABLE IF NOT EXISTS auth_failures (name TEXT NOT NULL, client TEXT NOT NULL,"
+    " count INTEGER NOT NULL, started {real} NOT NULL, PRIMARY KEY (name, client))",
+    "CREATE {unlogged}TABLE IF NOT EXISTS auth_lockouts (name TEXT NOT NULL, client TEXT NOT NULL,"
+    " until {real} NOT NULL, PRIMARY KEY (name, client))",
+)
+_CLAIM = "INSERT INTO auth_nonce_claims (nonce, owner, expires) VALUES ({p}, {p}, {p}) ON CONFLICT DO NOTHING"
+_OWNER = "SELECT owner FROM auth_nonce_claims WHERE nonce = {p}"
+_COUNT = (
+    "INSERT INTO auth_failures (name, client, count, started) VALUES ({p}, {p}, {p}, {p})"
+    " ON CONFLICT (name, client) DO UPDATE SET"
+    " count = CASE WHEN auth_failures.started < {p} THEN excluded.count"
+    " ELSE auth_failures.count + excluded.count END,"
+    " started = CASE WHEN auth_failures.started < {p} THEN excluded.started ELSE auth_failures.started END"
+    " RETURNING count"
+)
+_LOCK = (
+    "INSERT INTO auth_lockouts (name, client, until) VALUES ({p}, {p}, {p})"
+    " ON CONFLICT (name, client) DO UPDATE SET until = excluded.until"
+)
+_RESET = "DELETE FROM auth_failures WHERE name = {p} AND client = {p}"
+_ACTIVE = "SELECT name, client, until FROM auth_lockouts WHERE until > {p} LIMIT 10000"
+_EXPIRE = (
+    "DELETE FROM auth_nonce_claims WHERE expires < {p}",
+    "DELETE FROM auth_failures WHERE started < {p}",
+    "DELETE FROM auth_lockouts WHERE until < {p}",
+)
+
+
+class SharedAuthStore(abc.ABC):
+    """One connection to the shared tables; each method is one short transaction.  Not
+    thread-safe: SharedAuth gives each of its threads a store of its own."""
+
+    placeholder = "?"
+
+    def _sql(self, template: str) -> str:
+        return template.format(p=self.placeholder)
+
+    @abc.abstractmethod
+    def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any: ...
+
+    @abc.abstractmethod
+    @contextlib.contextmanager
+    def _transaction(self) -> Any: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def claim(self, nonce: str, owner: str, expires: float) -> bool:
+        """True when `owner` holds `nonce` (it just claimed it, or had already)."""
+        with self._transaction():
+            self._execute(self._sql(_CLAIM), (nonce, owner, expires))
+            row = self._execute(self._sql(_OWNER), (nonce,)).fetchone()
+        return row is not None and row[0] == owner
+
+    def count_failures(
+        self,
+        failures: dict[tuple[str, str], int],
+        *,
+        now: float,
+        window: float,
+        max_failures: int,
+        lockout: float,
+    ) -> dict[tuple[str, str], tuple[int, float | None]]:
+        """Add failures per (name, client); their shared counts, and the lockout each started."""
+        result: dict[tuple[str, str], tuple[int, float | None]] = {}
+        with self._transaction():
+            for (name, client), added in failures.items():
+                horizon = now - window
+                row = self._execute(
+                    self._sql(_COUNT), (name, client, added, now, horizon, horizon)
+                ).fetchone()
+                count = int(row[0])
+                until = None
+                if count >= max_failures:
+                    until = now + lockout
+                    self._execute(self._sql(_LOCK), (name, client, until))
+                    self._execute(self._sql(_RESET), (name, client))
+                result[(name, client)] = (count, until)
+        return result
+
+    def active_lockouts(self, now: float) -> list[Lockout]:
+        with self._transaction():
+            rows = self._execute(self._sql(_ACTIVE), (now,)).fetchall()
+        return [(str(name), str(client), float(until)) for name, client, until in rows]
+
+    def expire(self, now: float, *, window: float) -> None:
+        with self._transaction():
+            self._execute(self._sql(_EXPIRE[0]), (now,))
+            self._execute(self._sql(_EXPIRE[1]), (now - window,))
+            self._execute(self._sql(_EXPIRE[2]), (now,))
+
+
+class SqliteSharedAuthStore(SharedAuthStore):
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        # 0600 before SQLite opens it: its -wal and -shm files take the same mode.
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(self.path, 0o600)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._transaction():
+            for statement in _TABLES:
+                self._db.execute(statement.format(unlogged="", real="REAL"))
+
+    def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        return self._db.execute(sql, tuple(parameters))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Any:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class PostgresSharedAuthStore(SharedAuthStore):
+    placeholder = "%s"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        try:
+            self._db = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self._db.execute("SET synchronous_commit = off")
+            with self._transaction():
+                for statement in _TABLES:
+                    self._db.execute(statement.format(unlogged="UNLOGGED ", real="DOUBLE PRECISION"))
+        except psycopg.errors.UniqueViolation:  # another worker created the tables at the same time
+            with self._transaction():
+                for statement in _TABLES:
+                    self._db.execute(statement.format(unlogged="UNLOGGED ", real="DOUBLE PRECISION"))
+        except psycopg.Error as error:
+            label = redact_url(url)
+            detail = scrub(str(error).replace(url, label), url_secrets(url))
+            raise OSError(f"cannot open the shared auth tables in {label}: {detail}") from None
+
+    def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        return self._db.execute(sql, tuple(parameters))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Any:
+        with self._db.transaction():
+            yield
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def shared_store_factory(state_url: str) -> Callable[[], SharedAuthStore] | None:
+    """How to open the shared auth store beside the state store at `state_url` (None for an
+    in-memory SQLite state, which no other process can see)."""
+    if state_url.startswith(("postgresql://", "postgres://")):
+        return lambda: PostgresSharedAuthStore(state_url)
+    path = state_url.removeprefix("sqlite:///")
+    if path == ":memory:" or "://" in path:
+        return None
+    state = Path(path)
+    auth = state.with_name(f".{state.stem.lstrip('.')}-auth.sqlite3")
+    return lambda: SqliteSharedAuthStore(auth)
+
+
+def sharing_needed(state_url: str) -> bool:
+    """Several workers (`serve --workers N`) or possibly several nodes (PostgreSQL)."""
+    return os.environ.get(SHARED_AUTH_ENV) == "1" or state_url.startswith(("postgresql://", "postgres://"))
+
+
+class PendingFailure:
+    """A failure on its way to the shared count; `future` gives (shared count, lockout until)."""
+
+    __slots__ = ("client", "future", "name")
+
+    def __init__(self, name: str, client: str) -> None:
+        self.name, self.client = name, client
+        self.future: Future[tuple[int, float | None]] = Future()
+
+
+class SharedAuth:
+    """The threads around a SharedAuthStore: a one-thread executor for claims and lockout polls
+    (phones' path; strangers cannot fill it, a claim needs a right password first), and one
+    thread counting failures from a bounded queue (the attacker's path)."""
+
+    def __init__(
+        self,
+        open_store: Callable[[], SharedAuthStore],
+        clock: Clock,
+        *,
+        owner: str | None = None,
+        queue_size: int = QUEUE_SIZE,
+    ) -> None:
+        self._open_store = open_store
+        self._clock = clock
+        self.owner = owner or f"{os.getpid()}-{os.urandom(4).hex()}"
+        self.window, self.max_failures, self.lockout, self.nonce_lifetime = 300.0, 5, 300.0, 300.0
+        self._claims = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spaprov-auth-claims")
+        self._claim_store: SharedAuthStore | None = None
+        self._failures: queue.Queue[PendingFailure | None] = queue.Queue(maxsize=queue_size)
+        self._counter = threading.Thread(target=self._count_loop, name="spaprov-auth-failures", daemon=True)
+        self._counter_store = open_store()  # open one now: a broken store fails at startup
+        self._counter.start()
+        self.claims = self.foreign = self.dropped = self.errors = 0
+
+    def configure(self, *, max_failures: int, window: float, lockout: float, nonce_lifetime: float) -> None:
+        self.max_failures, self.window, self.lockout = max_failures, window, lockout
+        self.nonce_lifetime = nonce_lifetime
+
+    # -- claims (event loop side) -----------------------------------------------------------------
+    async def claim(self, nonce: str, issued: float) -> bool:
+        """True when this worker owns `nonce` in the shared store.  On a store error: False
+        (the client is asked to take a fresh nonce, which costs a phone one round trip)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._claims, self._claim, nonce, issued + self.nonce_lifetime + 1.0
+        )
+
+    def _claim(self, nonce: str, expires: float) -> bool:
+        try:
+            if self._claim_store is None:
+                self._claim_store = self._open_store()
+            owned = self._claim_store.claim(nonce, self.owner, expires)
+        except Exception as error:  # noqa: BLE001 - a broken store must never let a replay pass
+            self.errors += 1
+            log.error("shared auth store: cannot claim a nonce: %s", error)
+            return False
+        self.claims += 1
+        if not owned:
+            self.foreign += 1
+        return owned
+
+    async def lockouts(self) -> list[Lockout]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._claims, self._poll)
+
+    def _poll(self) -> list[Lockout]:
+        now = self._clock()
+        try:
+            if self._claim_store is None:
+                self._claim_store = self._open_store()
+            return self._claim_store.active_lockouts(now)
+        except Exception as error:  # noqa: BLE001
+            self.errors += 1
+            log.error("shared auth store: cannot read lockouts: %s", error)
+            return []
+
+    async def expire(self) -> None:
+        """Delete claims, counts and lockouts that are over (on the claims thread)."""
+        await asyncio.get_running_loop().run_in_executor(self._claims, self._expire)
+
+    def _expire(self) -> None:
+        now = self._clock()
+        try:
+            if self._claim_store is None:
+                self._claim_store = self._open_store()
+            self._claim_store.expire(now, window=max(self.window, self.nonce_lifetime))
+        except Exception as error:  # noqa: BLE001
+            self.errors += 1
+            log.error("shared auth store: cannot expire old rows: %s", error)
+
+    # -- failures ---------------------------------------------------------------------------------
+    def failed(self, name: str, client: str) -> PendingFailure | None:
+        """Queue a failure for the shared count; None when the queue is full (fail closed)."""
+        pending = PendingFailure(name[:MAX_NAME], client)
+        try:
+            self._failures.put_nowait(pending)
+        except queue.Full:
+            self.dropped += 1
+            return None
+        return pending
+
+    def _count_loop(self) -> None:
+        store = self._counter_store
+        while True:
+            first = self._failures.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    item = self._failures.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._failures.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            counts: dict[tuple[str, str], int] = {}
+            for item in batch:
+                key = (item.name, item.client)
+                counts[key] = counts.get(key, 0) + 1
+            try:
+                result = store.count_failures(
+                    counts,
+                    now=self._clock(),
+                    window=self.window,
+                    max_failures=self.max_failures,
+                    lockout=self.lockout,
+                )
+            except Exception as error:  # noqa: BLE001 - fail closed: each of them is locked locally
+                self.errors += 1
+                log.error("shared auth store: cannot count failures: %s", error)
+                until = self._clock() + self.lockout
+                for item in batch:
+                    item.future.set_result((self.max_failures, until))
+                continue
+            for item in batch:
+                item.future.set_result(result[(item.name, item.client)])
+        store.close()
+
+    def close(self) -> None:
+        self._failures.put(None)
+        self._counter.join(timeout=10)
+        self._claims.submit(self._close_claims).result(timeout=10)
+        self._claims.shutdown(wait=True)
+
+    def _close_claims(self) -> None:
+        if self._claim_store is not None:
+            self._claim_store.close()
+            self._claim_store = None
