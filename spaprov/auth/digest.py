@@ -120,6 +120,11 @@ class DigestAuthenticator:
         self.throttle = FailureThrottle(
             clock, max_failures=max_failures, window=failure_window, cooldown=lockout, known=self._known
         )
+        # Wrong passwords proven outside a Digest header (/em/password's current password): a
+        # Digest success must not reset their count, since that page needs one to be reached.
+        self._proofs = FailureThrottle(
+            clock, max_failures=max_failures, window=failure_window, cooldown=lockout, known=self._known
+        )
         self._clock = clock
         self._on_event = on_event
         self.shared: SharedAuth | None = None
@@ -158,6 +163,7 @@ class DigestAuthenticator:
         self._nonces = NonceFactory(secret, self._clock, nonce_lifetime)
         self._replays.configure(nonce_lifetime)
         self.throttle.configure(max_failures=max_failures, window=failure_window, cooldown=lockout)
+        self._proofs.configure(max_failures=max_failures, window=failure_window, cooldown=lockout)
         self._limits = (max_failures, failure_window, lockout, nonce_lifetime)
         if self.shared is not None:
             self.shared.configure(
@@ -203,8 +209,14 @@ class DigestAuthenticator:
 
     def count_failure(self, user: str, client: str, reason: str) -> PendingFailure | None:
         """Count a failed proof of the password made outside a Digest header (a wrong current
-        password on /em/password) toward the same lockout."""
-        return self._failure(user, client, reason, audit=False).pending
+        password on /em/password) toward the same lockout of (user, client)."""
+        pending = self._failure(user, client, reason, audit=False).pending
+        if self._proofs.failed(user, client) and self.throttle.retry_after(user, client) is None:
+            self.throttle.lock(user, client, self._clock() + self.throttle.cooldown)
+            log.warning("digest auth: user=%r client=%s now locked out (%s)", user[:64], client, reason)
+            if self._on_event is not None:
+                self._on_event("lockout", user, client)
+        return pending
 
     def _known(self, user: str) -> bool:
         """A user with a password: its failure counter must never be forgotten (FailureThrottle)."""

@@ -70,6 +70,7 @@ _LOCK = (
     "INSERT INTO auth_lockouts (name, client, until) VALUES ({p}, {p}, {p})"
     " ON CONFLICT (name, client) DO UPDATE SET until = excluded.until"
 )
+_LOCKED = "SELECT until FROM auth_lockouts WHERE name = {p} AND client = {p} AND until > {p}"
 _RESET = "DELETE FROM auth_failures WHERE name = {p} AND client = {p}"
 _ACTIVE = "SELECT name, client, until FROM auth_lockouts WHERE until > {p} LIMIT 10000"
 _EXPIRE = (
@@ -114,15 +115,18 @@ class SharedAuthStore(abc.ABC):
         max_failures: int,
         lockout: float,
     ) -> dict[tuple[str, str], tuple[int, float | None]]:
-        """Add failures per (name, client); their shared counts, and the lockout each started."""
+        """Add failures per (name, client); their shared counts, and the lockout each started
+        or is already under (another worker may have locked it since this one last polled)."""
         result: dict[tuple[str, str], tuple[int, float | None]] = {}
+        horizon = now - window
         with self._transaction():
             for (name, client), added in failures.items():
-                horizon = now - window
-                row = self._execute(
-                    self._sql(_COUNT), (name, client, added, now, horizon, horizon)
-                ).fetchone()
-                count = int(row[0])
+                locked = self._execute(self._sql(_LOCKED), (name, client, now)).fetchone()
+                if locked is not None:
+                    result[(name, client)] = (max_failures, float(locked[0]))
+                    continue
+                parameters = (name, client, added, now, horizon, horizon)
+                count = int(self._execute(self._sql(_COUNT), parameters).fetchone()[0])
                 until = None
                 if count >= max_failures:
                     until = now + lockout

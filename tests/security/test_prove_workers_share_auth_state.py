@@ -1,0 +1,73 @@
+"""Issue 10, "Prove it": the replay table and the lockout counters are shared by every worker.
+
+A real `spaprov serve --workers 2` on a private copy of the sample site; every request on a new
+connection, so the kernel (SO_REUSEPORT) spreads them over both workers.  Before the fix each
+worker had its own replay table and failure counters: a header replayed to the worker that had
+not seen it was accepted, and an attacker got max_failures guesses per worker.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.auth.digest_client import authorization, parse_challenge
+from tests.test_cli_serve import SAMPLE, Served, serve
+
+AGENT = "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
+USER, PASSWORD, PATH = "alice@example.com", "1234", "/mobilephone.cfg"
+MAX_FAILURES, WORKERS = 5, 2  # the sample site's [auth] max_failures; serve --workers
+# A sequential guesser gets at most max_failures + (workers - 1) answers checked (see
+# spaprov.auth.shared_state): the guess after the shared count reached max_failures is checked
+# only by a worker that has not yet learnt of the lockout, and its failure's count tells it.
+BOUND = MAX_FAILURES + WORKERS - 1
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Served]:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site, ignore=shutil.ignore_patterns(".spaprov-state*"))
+    state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    for served in serve("--profiles", str(site), "--state", state, "--workers", str(WORKERS)):
+        yield served
+        served.process.send_signal(signal.SIGTERM)
+        output, _ = served.process.communicate(timeout=20)
+        # Both workers answered (else the test proves nothing about sharing).
+        assert len(set(re.findall(r"spaprov\.access\[(\d+)\]", output))) == WORKERS, output[-2000:]
+
+
+def challenge(url: str) -> dict[str, str]:
+    with httpx.Client(headers={"User-Agent": AGENT}) as client:
+        answer = client.get(f"{url}{PATH}")
+    assert answer.status_code == 401
+    return parse_challenge(answer.headers["WWW-Authenticate"])
+
+
+def send(url: str, header: str) -> int:
+    """One request with `header`, on a connection of its own."""
+    with httpx.Client(headers={"User-Agent": AGENT, "Authorization": header}) as client:
+        return client.get(f"{url}{PATH}").status_code
+
+
+def test_a_header_accepted_once_is_never_accepted_again_by_any_worker(workers: Served) -> None:
+    header = authorization(challenge(workers.url), USER, PASSWORD)
+    assert send(workers.url, header) == 200
+    replays = [send(workers.url, header) for _ in range(30)]
+    assert 200 not in replays, replays
+
+
+def test_wrong_passwords_lock_the_name_out_on_every_worker(workers: Served) -> None:
+    statuses = [send(workers.url, authorization(challenge(workers.url), USER, "wrong")) for _ in range(12)]
+    checked = statuses.count(401)  # 401: the guess was checked; 429: refused unchecked
+    assert checked <= BOUND, (statuses, workers.url)
+    assert statuses[-1] == 429, statuses
+    time.sleep(1.0)  # the other workers' poll of the lockouts (every 0.5 s)
+    right = [send(workers.url, authorization(challenge(workers.url), USER, PASSWORD)) for _ in range(20)]
+    assert right == [429] * 20, right
