@@ -17,15 +17,27 @@ this machine, per worker process:
 Run from the repository root: `python bench/shared_auth_state.py [--count 3000] [--workers 2]
 [--postgres postgresql://spaprov:spaprov@127.0.0.1:5432/spaprov]`.  Local files and loopback
 only; every loop is bounded by --count.
+
+`--boots` measures the built design end to end instead: a real `spaprov serve` with 1 and with
+2 workers on a private copy of the sample site, and `--clients` concurrent simulated phones each
+booting in a loop for `--seconds`: a new connection, GET /mobilephone.cfg (401), the same GET
+with Digest (200), close.  Every boot is a nonce's first use, so with 2 workers every boot
+claims its nonce in the shared store; with 1 worker on SQLite nothing touches it.  `--code DIR`
+(repeatable, LABEL=DIR) runs the server from other checkouts too, e.g. the code before the
+change: `python bench/shared_auth_state.py --boots --code before=/path/to/main --code after=.`
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
 import secrets
+import shutil
+import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.serve import Connection, Identity, digest_header, free_port
 from spaprov.auth import CredentialStore, DigestAuthenticator, Verdict
 from spaprov.clock import system_clock
 from tests.auth.digest_client import authorization, parse_challenge
@@ -151,12 +164,112 @@ def run(variant: str, target: str, count: int, workers: int) -> tuple[float, flo
     return min(rates), sum(rates)
 
 
+# -- end to end: boots/s of a real server ----------------------------------------------------------
+async def _boot_loop(port: int, deadline: float, errors: list[str]) -> int:
+
+    boots = 0
+    while time.perf_counter() < deadline:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        connection = Connection(reader, writer, port)
+        try:
+            status, head, _ = await connection.get("/mobilephone.cfg")
+            if status != 401:
+                errors.append(f"challenge answered {status}")
+                continue
+            status, _, _ = await connection.get("/mobilephone.cfg", digest_header(head, Identity()))
+            if status != 200:
+                errors.append(f"login answered {status}")
+            else:
+                boots += 1
+        finally:
+            writer.close()
+    return boots
+
+
+async def _boots(port: int, clients: int, seconds: float) -> tuple[float, int]:
+
+    errors: list[str] = []
+    await asyncio.gather(*(_boot_loop(port, time.perf_counter() + 1.0, []) for _ in range(clients)))  # warm
+    started = time.perf_counter()
+    counts = await asyncio.gather(*(_boot_loop(port, started + seconds, errors) for _ in range(clients)))
+    return sum(counts) / (time.perf_counter() - started), len(errors)
+
+
+def boots_mode(arguments: argparse.Namespace) -> None:
+
+    root = Path(__file__).resolve().parent.parent
+    codes = [tuple(code.split("=", 1)) for code in arguments.code] or [("this", str(root))]
+    print(
+        f"{arguments.clients} concurrent phones booting for {arguments.seconds:.0f} s per run"
+        " (new connection, 401, Digest 200), 127.0.0.1, state on SQLite"
+    )
+    for workers in (1, 2):
+        for label, code in codes:
+            with tempfile.TemporaryDirectory() as directory:
+                site = Path(directory) / "site"
+                shutil.copytree(root / "sample_profiles", site, ignore=shutil.ignore_patterns(".spaprov-*"))
+                port = free_port()
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "spaprov",
+                        "serve",
+                        "--profiles",
+                        str(site),
+                        "--port",
+                        str(port),
+                        "--state",
+                        f"sqlite:///{directory}/state.sqlite3",
+                        "--workers",
+                        str(workers),
+                        "--log-level",
+                        "WARNING",
+                    ],
+                    cwd=code,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                try:
+                    _wait_for(port)
+
+                    rate, errors = asyncio.run(_boots(port, arguments.clients, arguments.seconds))
+                finally:
+                    process.terminate()
+                    process.wait(timeout=20)
+                shared = sorted(Path(directory).glob(".state-auth.sqlite3"))
+                print(
+                    f"{workers} worker(s), code {label:8} {rate:8,.0f} boots/s  errors {errors}"
+                    f"  shared store file: {'yes' if shared else 'no'}"
+                )
+
+
+def _wait_for(port: int) -> None:
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not start") from None
+            time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgres", default=os.environ.get("SPAPROV_TEST_POSTGRES"))
+    parser.add_argument("--boots", action="store_true", help="end to end: boots/s of a real server")
+    parser.add_argument("--code", action="append", default=[], help="LABEL=DIR: a checkout to serve from")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0)
     arguments = parser.parse_args()
+    if arguments.boots:
+        boots_mode(arguments)
+        return
     count, workers = arguments.count, arguments.workers
     boots = max(boots_per_second(count) for _ in range(3))
     print(f"python {sys.version.split()[0]}, {workers} worker processes, {count:,} operations each")
