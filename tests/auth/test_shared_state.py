@@ -172,9 +172,7 @@ async def test_the_poll_brings_lockouts_to_every_worker(workers: tuple[Worker, W
     assert await a.send(a.header()) is Verdict.LOCKED
 
 
-async def test_a_full_failure_queue_fails_closed(
-    tmp_path: Path, open_store: Callable[[], SharedAuthStore]
-) -> None:
+async def test_a_full_failure_queue_fails_closed(tmp_path: Path) -> None:
     CredentialStore(tmp_path / "credentials.htdigest", REALM).set_password(USER, PASSWORD)
     release = threading.Event()
 
