@@ -36,11 +36,29 @@ def workers(tmp_path: Path) -> Iterator[Served]:
     shutil.copytree(SAMPLE, site, ignore=shutil.ignore_patterns(".spaprov-state*"))
     state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
     for served in serve("--profiles", str(site), "--state", state, "--workers", str(WORKERS)):
+        wait_for_listeners(served.url, WORKERS)
         yield served
         served.process.send_signal(signal.SIGTERM)
         output, _ = served.process.communicate(timeout=20)
         # Both workers answered (else the test proves nothing about sharing).
         assert len(set(re.findall(r"spaprov\.access\[(\d+)\]", output))) == WORKERS, output[-2000:]
+
+
+def wait_for_listeners(url: str, count: int) -> None:
+    """serve() returns once one worker listens; on a loaded machine the other may still be
+    starting, and every connection would go to the first.  Wait for `count` listening sockets
+    on the port (Linux /proc/net/tcp: state 0A is LISTEN)."""
+    port = f"{int(url.rsplit(':', 1)[1]):04X}"
+    deadline = time.monotonic() + 30
+    while True:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        listening = [
+            line for line in lines if line.split()[1].endswith(f":{port}") and line.split()[3] == "0A"
+        ]
+        if len(listening) >= count:
+            return
+        assert time.monotonic() < deadline, f"only {len(listening)} of {count} workers listen"
+        time.sleep(0.1)
 
 
 def challenge(url: str) -> dict[str, str]:
@@ -58,7 +76,8 @@ def send(url: str, header: str) -> int:
 
 def test_a_header_accepted_once_is_never_accepted_again_by_any_worker(workers: Served) -> None:
     header = authorization(challenge(workers.url), USER, PASSWORD)
-    assert send(workers.url, header) == 200
+    first = send(workers.url, header)
+    assert first == 200, first
     replays = [send(workers.url, header) for _ in range(30)]
     assert 200 not in replays, replays
 
