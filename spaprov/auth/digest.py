@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from spaprov.auth.header import AuthHeaderError, DigestCredentials, build_challenge, parse_authorization
+from spaprov.auth.log_limit import RateLimitedLog
 from spaprov.auth.nonce import NonceFactory, NonceState
 from spaprov.auth.replay import ReplayGuard, ReplayVerdict
 from spaprov.auth.throttle import FailureThrottle
@@ -105,6 +106,7 @@ class DigestAuthenticator:
         # Unknown users are checked against this, so they cost the same as known ones.
         self._decoy = {a: ha1(a, secrets.token_hex(8), realm, secrets.token_hex(16)) for a in ALGORITHMS}
         self._on_event = on_event
+        self._failure_log = RateLimitedLog(log)  # a flood of bad attempts is summarised, not a line each
 
     def challenges(self, *, stale: bool = False, algorithms: tuple[str, ...] | None = None) -> list[str]:
         """WWW-Authenticate values, strongest algorithm first, sharing one fresh nonce."""
@@ -175,7 +177,7 @@ class DigestAuthenticator:
 
     def _failure(self, user: str, client: str, reason: str) -> AuthResult:
         locked = self.throttle.failed(user, client)
-        log.warning(
+        self._failure_log.warning(
             "digest auth failed: user=%r client=%s reason=%s%s",
             user[:64],
             client,

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from spaprov.clock import Clock
 from spaprov.config.schema import MobilityPolicy
+from spaprov.mobility.audit_writer import AuditWriter
 from spaprov.mobility.store import Session, StateStore, Transaction
 
 T = TypeVar("T")
@@ -53,7 +54,8 @@ class Mobility:
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spaprov-state")
         self.logins_in_progress = 0
-        self._background: set[asyncio.Future[None]] = set()
+        # Entries strangers can cause (failed logins, refusals) go here, not to the executor.
+        self.audit = AuditWriter(store, clock)
 
     async def _run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         def job() -> T:
@@ -104,32 +106,16 @@ class Mobility:
         client: str | None,
         detail: str | None = None,
     ) -> None:
-        """Record an audit entry without making the request wait for the disk."""
-        now = self._clock()
-        future = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._audit_now, now, event, user_id, device, client, detail
-        )
-        self._background.add(future)
-        future.add_done_callback(self._background.discard)
-
-    def _audit_now(
-        self,
-        now: float,
-        event: str,
-        user_id: str | None,
-        device: str | None,
-        client: str | None,
-        detail: str | None,
-    ) -> None:
-        with self.store.transaction() as tx:
-            tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
+        """Record an audit entry without making anyone wait: it goes to the bounded, batched
+        writer (coalesced, or dropped and counted under a flood), never to the state thread."""
+        self.audit.submit(event, user_id, device, client, detail)
 
     async def drain(self) -> None:
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        """Write every pending audit entry now."""
+        await asyncio.to_thread(self.audit.flush)
 
     async def close(self) -> None:
-        await self.drain()
+        await asyncio.to_thread(self.audit.close)
         self._executor.shutdown(wait=True)
         self.store.close()
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 1
@@ -65,6 +65,17 @@ class Session:
 @dataclass(frozen=True)
 class AuditEntry:
     id: int
+    at: float
+    event: str
+    user_id: str | None
+    device: str | None
+    client: str | None
+    detail: str | None
+
+
+class AuditRow(NamedTuple):
+    """An audit entry to insert (no id yet)."""
+
     at: float
     event: str
     user_id: str | None
@@ -143,6 +154,14 @@ class Transaction:
             "INSERT INTO audit (at, event, user_id, device, client, detail) VALUES (?, ?, ?, ?, ?, ?)",
             (now, event, user_id, device, client, detail),
         )
+
+    def audit_many(self, rows: Sequence[AuditRow]) -> None:
+        """Insert a batch of audit rows in the caller's transaction (the batched audit writer)."""
+        for row in rows:
+            self._db.execute(
+                "INSERT INTO audit (at, event, user_id, device, client, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                tuple(row),
+            )
 
     def sessions(
         self, *, active_only: bool = True, user_id: str | None = None, device: str | None = None
