@@ -45,9 +45,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX audit_at ON audit (at)",
         "CREATE INDEX audit_user ON audit (user_id, at)",
     ),
+    (  # version 2: when a pending logout was first served (see policy.LOGOUT_ACK_DELAY)
+        "ALTER TABLE sessions ADD COLUMN logout_served REAL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-_SESSION_COLUMNS = "id, user_id, device, started, last_seen, ended, end_reason, acknowledged"
+_SESSION_COLUMNS = "id, user_id, device, started, last_seen, ended, end_reason, acknowledged, logout_served"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Session:
     ended: float | None = None
     end_reason: str | None = None
     acknowledged: bool = True
+    logout_served: float | None = None  # when the phone was first sent the logout profile
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,10 @@ class Transaction:
 
     def _sessions(self, where: str, *args: object) -> list[Session]:
         rows = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id", args)
-        return [Session(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7])) for row in rows]
+        return [
+            Session(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8])
+            for row in rows
+        ]
 
     def active_sessions_of_user(self, user_id: str) -> list[Session]:
         return self._sessions("ended IS NULL AND user_id = ?", user_id)
@@ -138,6 +145,19 @@ class Transaction:
     def acknowledge_device(self, device: str) -> None:
         self._db.execute(
             "UPDATE sessions SET acknowledged = 1 WHERE acknowledged = 0 AND device = ?", (device,)
+        )
+
+    def acknowledge(self, user_id: str, device: str) -> None:
+        """The pending logouts of this user on this phone are settled."""
+        self._db.execute(
+            "UPDATE sessions SET acknowledged = 1 WHERE acknowledged = 0 AND device = ? AND user_id = ?",
+            (device, user_id),
+        )
+
+    def logout_served(self, session: Session, now: float) -> None:
+        """Remember when the phone was first sent the logout profile for this ended session."""
+        self._db.execute(
+            "UPDATE sessions SET logout_served = ? WHERE id = ? AND logout_served IS NULL", (now, session.id)
         )
 
     def audit(
