@@ -99,9 +99,11 @@ async def flood(
     return result
 
 
-async def probe(base: str, *, count: int | None = None, until: asyncio.Event | None = None) -> list[float]:
-    """Latencies (s) of unauthenticated /default.cfg fetches, one after another with a short
-    pause: `count` of them, or until `until` is set."""
+async def probe(
+    base: str, *, count: int | None = None, until: asyncio.Event | None = None, pause: float = 0.01
+) -> list[float]:
+    """Latencies (s) of unauthenticated /default.cfg fetches, one after another with `pause`
+    between them: `count` of them, or until `until` is set."""
     latencies: list[float] = []
     async with httpx.AsyncClient(headers={"User-Agent": AGENT}, timeout=120) as client:
         while (count is None or len(latencies) < count) and not (until is not None and until.is_set()):
@@ -110,7 +112,7 @@ async def probe(base: str, *, count: int | None = None, until: asyncio.Event | N
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 raise RuntimeError(f"/default.cfg answered {response.status_code}")
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(pause)
     return latencies
 
 
