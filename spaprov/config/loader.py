@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from spaprov.config.errors import ConfigError, Problem
+from spaprov.config.file_modes import warn_readable_secrets
 from spaprov.config.models import MAX_LINE_KEYS, MODELS
 from spaprov.config.reader import TableReader
 from spaprov.config.routes import RouteError, routes_from_rule
@@ -62,7 +63,7 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
     _cross_check(devices, profiles, users, problems)
     if problems or site is None:
         raise ConfigError(problems or [Problem("site.toml", "", "could not be read")])
-    return Config(
+    config = Config(
         site,
         MappingProxyType(devices),
         MappingProxyType(users),
@@ -70,6 +71,9 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
         routes,
         seen,
     )
+    if not overrides:  # what is on disk now, not a proposed edit
+        warn_readable_secrets(root, config)
+    return config
 
 
 def fingerprint(root: Path) -> str:

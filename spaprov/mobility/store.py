@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import logging
+import os
 import re
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -50,6 +53,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+log = logging.getLogger("spaprov.mobility")
 _SESSION_COLUMNS = "id, user_id, device, started, last_seen, ended, end_reason, acknowledged, logout_served"
 
 
@@ -289,6 +293,7 @@ class SqliteStateStore(StateStore):
         self.path = self.label = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -307,6 +312,30 @@ class SqliteStateStore(StateStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal and -shm files the database's mode).
+    An existing database keeps the mode its owner chose; a readable one is named in a warning."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(path, 0o600)  # whatever the umask
+        return
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StateError(f"cannot create the state database {path}: {error}") from None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning(
+            "state database %s (sessions, audit) is readable by group or others (mode %04o): "
+            "run chmod 600 %s %s-wal %s-shm",
+            path,
+            mode,
+            path,
+            path,
+            path,
+        )
 
 
 # Any constant: the key of the advisory lock that serialises writing transactions across nodes,
