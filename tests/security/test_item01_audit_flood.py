@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 
 from bench.flood import flood, login, percentile, probe, rss_mb
-from spaprov.clock import system_clock
+from spaprov.clock import ManualClock, system_clock
+from spaprov.mobility import open_state
 from spaprov.mobility.audit_writer import AuditWriter
 from spaprov.server.app import MOBILITY
 from tests.server.conftest import ServerFactory
@@ -105,3 +106,27 @@ async def test_failed_digest_flood_does_not_slow_phones(start: ServerFactory, si
     # What was dropped is said in the audit log too, one summary row per flush.
     notes = [row.detail or "" for row in rows if row.event == "audit_dropped"]
     assert sum(int(note.removesuffix(" entries dropped (buffer full)")) for note in notes) == dropped
+
+
+def test_writer_coalesces_bounds_and_loses_nothing_accepted_at_close(state_url: str) -> None:
+    """On each backend: failures fold per (event, user, device, client), the buffer drops and
+    says so beyond its capacity, and close() writes everything accepted."""
+    store = open_state(state_url)
+    writer = AuditWriter(store, ManualClock(), capacity=3, window=3600, flush_interval=3600)
+    for _ in range(5):
+        writer.submit("failed_auth", "eve@example.com", None, "192.0.2.1")
+    writer.submit("denied", "alice", "001122334455", "192.0.2.2", "not this phone")
+    writer.submit("password_changed", "bob", None, "192.0.2.3")
+    writer.submit("failed_auth", "mallory@example.com", None, "192.0.2.1")  # the buffer is full
+    writer.submit("failed_auth", "eve@example.com", None, "192.0.2.1")  # folds into its row
+    assert (writer.pending, writer.coalesced, writer.dropped) == (3, 5, 1)
+    writer.close()
+    with store.transaction(write=False) as tx:
+        rows = [(e.event, e.user_id, e.detail) for e in tx.audit_entries()]
+    store.close()
+    assert rows == [
+        ("failed_auth", "eve@example.com", "6 failures"),
+        ("denied", "alice", "not this phone"),
+        ("password_changed", "bob", None),
+        ("audit_dropped", None, "1 entries dropped (buffer full)"),
+    ]
