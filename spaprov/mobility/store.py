@@ -140,7 +140,7 @@ class Transaction:
 
     def end_session(self, session: Session, now: float, reason: str, *, tell_phone: bool) -> None:
         """`tell_phone`: the phone still believes it is logged in; its next mobile fetch must
-        get the logout profile (cleared once it fetches a non-mobile profile)."""
+        get the logout profile (until acknowledged: see policy.py)."""
         self._db.execute(
             "UPDATE sessions SET ended = ?, end_reason = ?, acknowledged = ? WHERE id = ? AND ended IS NULL",
             (now, reason, 0 if tell_phone else 1, session.id),
