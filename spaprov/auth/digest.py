@@ -74,6 +74,21 @@ def _response(hash_function: Callable[[bytes], Any], c: DigestCredentials, ha1_h
     return str(hash_function(f"{ha1_hex}:{c.nonce}:{c.nc}:{c.cnonce}:{c.qop}:{ha2}".encode()).hexdigest())
 
 
+def _ascii(c: DigestCredentials) -> bool:
+    """Every field that is hashed or compared with compare_digest is ASCII (the username is only
+    looked up; non-ASCII in the others raised TypeError/UnicodeEncodeError, a 500)."""
+    return (
+        c.response.isascii()
+        and c.nonce.isascii()
+        and c.uri.isascii()
+        and c.realm.isascii()
+        and c.algorithm.isascii()
+        and (c.cnonce is None or c.cnonce.isascii())
+        and (c.opaque is None or c.opaque.isascii())
+        and (c.qop is None or c.qop.isascii())
+    )
+
+
 class DigestAuthenticator:
     def __init__(
         self,
@@ -90,23 +105,57 @@ class DigestAuthenticator:
         algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
         on_event: Callable[[str, str, str], None] | None = None,
     ) -> None:
+        self._credentials = credentials
+        self._replays = ReplayGuard(clock, nonce_lifetime)
+        self.throttle = FailureThrottle(
+            clock, max_failures=max_failures, window=failure_window, cooldown=lockout, known=self._known
+        )
+        self._clock = clock
+        self._on_event = on_event
+        self._failure_log = RateLimitedLog(log)  # a flood of bad attempts is summarised, not a line each
+        self.reconfigure(
+            realm,
+            secret,
+            nonce_lifetime=nonce_lifetime,
+            allow_rfc2069=allow_rfc2069,
+            max_failures=max_failures,
+            failure_window=failure_window,
+            lockout=lockout,
+            algorithms=algorithms,
+        )
+
+    def reconfigure(
+        self,
+        realm: str,
+        secret: bytes,
+        *,
+        nonce_lifetime: float = 300.0,
+        allow_rfc2069: bool = False,
+        max_failures: int = 5,
+        failure_window: float = 300.0,
+        lockout: float = 300.0,
+        algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
+    ) -> None:
+        """New settings (a reload that changed [auth] or the realm).  The replay table and the
+        failure counters and lockouts are kept: a reload must not let a used header replay or
+        a locked-out guesser start again."""
         unknown = [a for a in algorithms if a not in ALGORITHMS]
         if unknown or not algorithms:
             raise ValueError(f"unsupported Digest algorithms {unknown}; use {list(ALGORITHMS)}")
         self.realm = realm
         self.algorithms = algorithms
         self.allow_rfc2069 = allow_rfc2069
-        self._credentials = credentials
-        self._nonces = NonceFactory(secret, clock, nonce_lifetime)
-        self._replays = ReplayGuard(clock, nonce_lifetime)
-        self.throttle = FailureThrottle(
-            clock, max_failures=max_failures, window=failure_window, cooldown=lockout
-        )
+        self._nonces = NonceFactory(secret, self._clock, nonce_lifetime)
+        self._replays.configure(nonce_lifetime)
+        self.throttle.configure(max_failures=max_failures, window=failure_window, cooldown=lockout)
         self._opaque = self._nonces.opaque(realm)
         # Unknown users are checked against this, so they cost the same as known ones.
         self._decoy = {a: ha1(a, secrets.token_hex(8), realm, secrets.token_hex(16)) for a in ALGORITHMS}
-        self._on_event = on_event
-        self._failure_log = RateLimitedLog(log)  # a flood of bad attempts is summarised, not a line each
+
+    def _known(self, user: str) -> bool:
+        """A user with a password: its failure counter must never be forgotten (FailureThrottle)."""
+        lookup = self._credentials.ha1
+        return lookup(user, "MD5") is not None or lookup(user, "SHA-256") is not None
 
     def challenges(self, *, stale: bool = False, algorithms: tuple[str, ...] | None = None) -> list[str]:
         """WWW-Authenticate values, strongest algorithm first, sharing one fresh nonce."""
@@ -124,9 +173,13 @@ class DigestAuthenticator:
         except AuthHeaderError as error:
             return AuthResult(Verdict.BAD_REQUEST, reason=str(error))
         user = credentials.username
+        if not user.isascii():  # lone surrogates (raw 0x80-0xFF bytes) break logs and the audit
+            user = user.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         retry_after = self.throttle.retry_after(user, client)
         if retry_after is not None:
             return AuthResult(Verdict.LOCKED, retry_after=retry_after, reason="locked out")
+        if not _ascii(credentials):  # hashed or compared as bytes: refuse, and count the attempt
+            return self._failure(user, client, "non-ASCII Digest parameter")
         algorithm = canonical_algorithm(credentials.algorithm)
         refusal = self._refusal(credentials, algorithm, target)
         if refusal is not None or algorithm is None:

@@ -4,6 +4,10 @@ Bounded in memory: the table holds at most `capacity` nonces and forgets those p
 lifetime.  When it must drop a live nonce to make room, it remembers the newest issue time it
 dropped; a nonce issued at or before that time and no longer in the table is treated as stale,
 so the client is asked to take a fresh nonce instead of being let through unchecked.
+
+The table starts empty, so it knows nothing of nonces issued before it existed (by an earlier
+run of the process sharing a configured nonce secret): those are treated as forgotten too.
+The table outlives configuration reloads (the authenticator keeps it).
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ class ReplayGuard:
         self._capacity = capacity
         self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()  # nonce -> (issued, last nc)
         self._dropped_up_to = float("-inf")
+        self._started = clock()  # nonces issued before this are unknown to the table
         self._next_sweep = 0.0  # expired nonces are swept at most once a second, not per request
 
     def admit(self, nonce: str, issued: float, nc: int) -> str:
         """Record a use of `nonce` with counter `nc`; FRESH if it may proceed."""
         seen = self._seen.get(nonce)
         if seen is None:
-            if issued <= self._dropped_up_to:
+            if issued <= self._dropped_up_to or issued < self._started:
                 return ReplayVerdict.FORGOTTEN
             self._make_room()
             self._seen[nonce] = (issued, nc)
@@ -41,6 +46,10 @@ class ReplayGuard:
             return ReplayVerdict.REPLAYED
         self._seen[nonce] = (issued, nc)
         return ReplayVerdict.FRESH
+
+    def configure(self, lifetime: float) -> None:
+        """A new nonce lifetime (a reload); the nonces seen so far are kept."""
+        self._lifetime = lifetime
 
     def issued(self, nonce: str) -> float | None:
         """The issue time of a nonce already verified and admitted, or None."""

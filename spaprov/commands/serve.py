@@ -14,8 +14,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
+from spaprov.logsafe import install_redaction
 from spaprov.mobility import StateError
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
@@ -37,9 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https")
     serve.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
-    serve.add_argument(
-        "--state", help="state store URL, sqlite:///PATH (default: sqlite:///PROFILES/.spaprov-state.sqlite3)"
-    )
+    add_state_arguments(serve)
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT); default 1"
     )
@@ -61,6 +61,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redaction()
+    try:
+        # Resolved once, here: --workers children get it through multiprocessing's pipe (spawn
+        # pickles `args`), never on their command line or in their environment.
+        args.state, args.state_file = state_url(args), None
+    except StateError as error:
+        print(f"spaprov serve: {error}", file=sys.stderr)
+        return EXIT_FAILED
     if bool(args.tls_cert) != bool(args.tls_key):
         print("spaprov serve: --tls-cert and --tls-key go together", file=sys.stderr)
         return EXIT_FAILED
@@ -109,6 +117,7 @@ def _worker(args: argparse.Namespace) -> None:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
     )
+    install_redaction()
     sys.exit(_serve_one(args, reuse_port=True, announce=False))
 
 

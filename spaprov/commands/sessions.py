@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.mobility import StateError, StateStore, forced_logout, open_state
 from spaprov.server.app import default_state_url
 from spaprov.timespec import parse_since
@@ -16,7 +17,7 @@ from spaprov.timespec import parse_since
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def common(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
-        parser.add_argument("--state", help="state store URL (default: sqlite in the profile directory)")
+        add_state_arguments(parser)
 
     sessions = subparsers.add_parser("sessions", help="extension-mobility sessions")
     actions = sessions.add_subparsers(dest="sessions_action", required=True, metavar="ACTION")
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _store(args: argparse.Namespace, command: str) -> StateStore | None:
     """The state store, or None after saying on stderr why it cannot be opened."""
     try:
-        return open_state(args.state or default_state_url(args.profiles))
+        return open_state(state_url(args) or default_state_url(args.profiles))
     except StateError as error:
         print(f"spaprov {command}: {error}", file=sys.stderr)
         return None

@@ -38,6 +38,7 @@ from spaprov.config.schema import (
 )
 from spaprov.rules import RuleSyntaxError, lint
 
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 MAC_NAME = re.compile(r"[0-9a-fA-F]{12}")
 ID_NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")
 _DOMAIN = re.compile(r"@[A-Za-z0-9.\-]+")
@@ -170,6 +171,15 @@ def _load_all(
 
 
 # -- site.toml --------------------------------------------------------------------------------------
+def _origins(section: TableReader) -> tuple[str, ...]:
+    """[site] trusted_origins: the public origins of a server behind a TLS-terminating proxy."""
+    origins = section.strings("trusted_origins")
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            section.problem("trusted_origins", f"{origin[:100]!r} is not an origin (https://host[:port])")
+    return tuple(o for o in origins if _ORIGIN.fullmatch(o))
+
+
 def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     data = source.read_toml("site.toml", problems)
     if data is None:
@@ -189,6 +199,7 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
         sip_proxy=section.text("sip_proxy", ""),
         text_logo=section.text("text_logo", "", max_length=64),
         rule_lint_ignore=frozenset(section.strings("rule_lint_ignore")),
+        trusted_origins=_origins(section),
     )
     section.finish()
     resync_table = top.table("resync")
@@ -201,12 +212,7 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     resync_table.finish()
     auth_table = top.table("auth")
     auth = AuthPolicy(
-        nonce_secret=auth_table.text(
-            "nonce_secret",
-            "random",
-            pattern=_SECRET_SOURCE,
-            pattern_hint='"random", "env:NAME" or "file:PATH"',
-        ),
+        nonce_secret=_secret_source(auth_table),
         nonce_lifetime=auth_table.integer("nonce_lifetime", 300, minimum=10, maximum=86400),
         allow_rfc2069=auth_table.boolean("allow_rfc2069", False),
         max_failures=auth_table.integer("max_failures", 5, minimum=1, maximum=1000),
@@ -233,6 +239,15 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     if not all(site_fields[key] for key in ("realm", "em_user_domain", "profile_rule")):
         return None
     return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility)  # type: ignore[arg-type]
+
+
+def _secret_source(table: TableReader) -> str:
+    """Never quote the value in a problem: a mistaken literal secret would reach logs and /healthz."""
+    source = table.text("nonce_secret", "random")
+    if _SECRET_SOURCE.fullmatch(source):
+        return source
+    table.problem("nonce_secret", 'is not "random", "env:NAME" or "file:PATH" (value not shown)')
+    return "random"
 
 
 def _hours_minutes(reader: TableReader, key: str, default: str) -> int:

@@ -116,6 +116,7 @@ class Site:
     sip_proxy: str = ""
     text_logo: str = ""
     rule_lint_ignore: frozenset[str] = frozenset()
+    trusted_origins: tuple[str, ...] = ()  # public origins behind a TLS proxy (CSRF checks)
     resync: Resync = Resync()
     auth: AuthPolicy = AuthPolicy()
     host_credentials: HostCredentialPolicy = HostCredentialPolicy()

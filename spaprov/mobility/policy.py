@@ -251,13 +251,18 @@ def _logged_out(tx: Transaction, device: str, client: str, now: float) -> None:
     tx.acknowledge_device(device)
 
 
-def forced_logout(tx: Transaction, target: str, now: float) -> list[Session]:
-    """End the sessions of a user id or a device (MAC); their phones get the logout profile."""
+def forced_logout(
+    tx: Transaction, target: str, now: float, *, client: str | None = None, detail: str | None = None
+) -> list[Session]:
+    """End the sessions of a user id or a device (MAC); their phones get the logout profile.
+    `client` and `detail` say who asked (audited with each ended session)."""
     mac = target.replace(":", "").lower()
     sessions = tx.sessions(user_id=target) + tx.sessions(device=mac)
     for session in sessions:
         tx.end_session(session, now, "forced_logout", tell_phone=True)
-        tx.audit(now, "forced_logout", user_id=session.user_id, device=session.device)
+        tx.audit(
+            now, "forced_logout", user_id=session.user_id, device=session.device, client=client, detail=detail
+        )
     return sessions
 
 

@@ -12,7 +12,6 @@ import abc
 import contextlib
 import logging
 import os
-import re
 import sqlite3
 import stat
 import threading
@@ -20,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
+
+from spaprov.logsafe import redact_url, scrub, url_secrets
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 1
@@ -367,7 +368,8 @@ class PostgresStateStore(StateStore):
             self._db = _PostgresConnection(psycopg.connect(url, autocommit=True, connect_timeout=10))
             self._migrate()
         except psycopg.Error as error:
-            raise StateError(f"cannot open the state database {self.label}: {error}") from None
+            detail = scrub(str(error).replace(url, self.label), url_secrets(url))  # libpq may quote it
+            raise StateError(f"cannot open the state database {self.label}: {detail}") from None
 
     def _connection(self) -> _Connection:
         return self._db
@@ -389,7 +391,7 @@ class PostgresStateStore(StateStore):
 
 def _redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    return redact_url(url)
 
 
 def open_state(url: str) -> StateStore:

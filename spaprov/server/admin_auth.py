@@ -1,4 +1,9 @@
-"""HTTP Basic authentication and roles for /api/v1 and /admin (see spaprov.auth.admins)."""
+"""HTTP Basic authentication and roles for /api/v1 and /admin (see spaprov.auth.admins).
+
+Like Digest logins, failures lock out a (name, client) pair for a while (429 + Retry-After),
+unknown names included; every refused attempt is counted, malformed ones too.  The password
+hash never runs on the event loop, and when every hashing slot is busy the answer is an
+immediate 503 rather than a queue."""
 
 from __future__ import annotations
 
@@ -7,16 +12,19 @@ import binascii
 
 from aiohttp import web
 
-from spaprov.auth.admins import Admin, AdminAccounts, AdminAccountsError
+from spaprov.auth.admins import MAX_PASSWORD, Admin, AdminAccounts, AdminAccountsError, AdminBusy
 from spaprov.server.api_errors import ApiError
 
 ADMIN = web.RequestKey("spaprov.admin", str)
 ADMIN_ROLE = web.RequestKey("spaprov.admin_role", str)
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="spaprov admin", charset="UTF-8"'}
+MAX_NAME = 256
 
 
-def authenticate(request: web.Request, accounts: AdminAccounts, *, write: bool) -> Admin:
-    """The administrator making the request; ApiError 401 (who are you) or 403 (not allowed)."""
+async def authenticate(request: web.Request, accounts: AdminAccounts, *, write: bool) -> Admin:
+    """The administrator making the request; ApiError 401 (who are you), 403 (not allowed),
+    429 (locked out), 503 (too busy hashing to check now) or 400 (malformed credentials)."""
+    client = request.remote or "?"
     header = request.headers.get("Authorization", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded:
@@ -27,14 +35,32 @@ def authenticate(request: web.Request, accounts: AdminAccounts, *, write: bool) 
         name, colon, password = (
             base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
         )
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        accounts.failed("", client, "malformed Basic credentials")
         raise ApiError(400, "bad_authorization", "malformed Basic credentials") from None
     try:
-        admin = accounts.verify(name, password) if colon else None
+        retry_after = accounts.retry_after(name, client)
+        if retry_after is not None:
+            raise ApiError(
+                429,
+                "locked_out",
+                "too many failed logins; try again later",
+                headers={"Retry-After": str(retry_after)},
+            )
+        if len(password) > MAX_PASSWORD or len(name) > MAX_NAME:
+            accounts.failed(name, client, "Basic credentials too long")
+            raise ApiError(400, "bad_authorization", "Basic credentials too long")
+        admin = await accounts.verify_async(name, password) if colon else None
     except AdminAccountsError as error:
         raise ApiError(500, "admin_accounts_broken", str(error)) from None
+    except AdminBusy:
+        raise ApiError(
+            503, "busy", "too many logins being checked; try again", headers={"Retry-After": "1"}
+        ) from None
     if admin is None:
+        accounts.failed(name, client, "wrong name or password")
         raise ApiError(401, "unauthenticated", "wrong administrator name or password", headers=CHALLENGE)
+    accounts.succeeded(name, client)
     if write and admin.role != "admin":
         raise ApiError(403, "forbidden", f"role {admin.role!r} may only read")
     request[ADMIN] = admin.name

@@ -6,6 +6,7 @@ OpenAPI document, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,13 +19,17 @@ from spaprov.config.documents import KINDS, device_document, profile_document, u
 from spaprov.config.loader import ID_NAME, MAC_NAME
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
-from spaprov.server.admin_auth import ADMIN_ROLE, authenticate
+from spaprov.server.admin_auth import ADMIN, ADMIN_ROLE, authenticate
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
 from spaprov.server.holder import ConfigHolder
+from spaprov.server.origin import SAFE_METHODS, cross_site_reason
 from spaprov.timespec import parse_since
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_AUDIT_LIMIT = 10_000
+_LIMIT = re.compile(r"[0-9]{1,6}")
+_LABELS = {"devices": "device", "users": "user", "em_profiles": "EM profile"}
 
 
 @dataclass(frozen=True)
@@ -143,13 +148,47 @@ class Api:
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
+                self._same_origin(request)
                 if operation.name != "openapi":
-                    authenticate(request, self.accounts, write=operation.write)
+                    await authenticate(request, self.accounts, write=operation.write)
                 return await handler(request, operation)
             except ApiError as error:
                 return error.response()
 
         return guarded
+
+    def _same_origin(self, request: web.Request) -> None:
+        """Refuse a state-changing request another site's page made a browser send (CSRF)."""
+        if request.method in SAFE_METHODS:
+            return
+        reason = cross_site_reason(request, self.holder.config.site.trusted_origins)
+        if reason is not None:
+            raise ApiError(403, "cross_origin", f"refused: {reason}")
+
+    async def _audit_write(
+        self,
+        request: web.Request,
+        event: str,
+        what: str,
+        *,
+        user_id: str | None = None,
+        device: str | None = None,
+    ) -> None:
+        """Record who changed what, durably, before the change is acknowledged."""
+        now, client = time.time(), request.remote
+        detail = f"{what} by {_attribution(request)}"
+        await self.mobility.write(
+            lambda tx: tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
+        )
+
+    async def _audit_document(self, request: web.Request, event: str, kind: str, key: str) -> None:
+        await self._audit_write(
+            request,
+            event,
+            f"{_LABELS[kind]} {key}",
+            user_id=key if kind == "users" else None,
+            device=key if kind == "devices" else None,
+        )
 
     # -- rules --------------------------------------------------------------------------------------
     @staticmethod
@@ -258,6 +297,7 @@ class Api:
         if key in self._documents(kind, secrets=False):
             raise ApiError(409, "exists", f"{key!r} already exists; PUT replaces it")
         await self._save(kind, key, body)
+        await self._audit_document(request, "admin_create", kind, key)
         return web.json_response({KINDS[kind]: key, **self._documents(kind, secrets=True)[key]}, status=201)
 
     async def _update(self, request: web.Request, operation: Operation) -> web.Response:
@@ -267,6 +307,7 @@ class Api:
         body = await json_object(request)
         body.pop(KINDS[kind], None)
         await self._save(kind, key, body)
+        await self._audit_document(request, "admin_update", kind, key)
         return web.json_response({KINDS[kind]: key, **self._documents(kind, secrets=True)[key]})
 
     async def _delete(self, request: web.Request, operation: Operation) -> web.Response:
@@ -274,6 +315,7 @@ class Api:
         if key not in self._documents(kind, secrets=False):
             raise ApiError(404, "not_found", f"no {kind[:-1].replace('_', ' ')} {key!r}")
         await self._edit({f"{kind}/{key}.toml": None})
+        await self._audit_document(request, "admin_delete", kind, key)
         return web.Response(status=204)
 
     def _key(self, request: web.Request, operation: Operation) -> str:
@@ -316,6 +358,7 @@ class Api:
         if not isinstance(password, str) or not password:
             raise ApiError(400, "bad_request", "'password' must be a non-empty string")
         self.holder.credentials.set_password(key + self.holder.config.site.em_user_domain, password)
+        await self._audit_write(request, "admin_password", f"password of user {key}", user_id=key)
         return web.Response(status=204)
 
     # -- sessions and audit -----------------------------------------------------------------------------
@@ -326,8 +369,10 @@ class Api:
 
     async def _sessions_logout(self, request: web.Request, _: Operation) -> web.Response:
         target = request.match_info["target"]
-        now = time.time()
-        ended = await self.mobility.write(lambda tx: forced_logout(tx, target, now))
+        now, client, detail = time.time(), request.remote, f"by {_attribution(request)}"
+        ended = await self.mobility.write(
+            lambda tx: forced_logout(tx, target, now, client=client, detail=detail)
+        )
         if not ended:
             raise ApiError(404, "not_found", f"no active session for {target!r}")
         return web.json_response({"ended": [_session(s) for s in ended]})
@@ -335,9 +380,9 @@ class Api:
     async def _audit(self, request: web.Request, _: Operation) -> web.Response:
         try:
             since = parse_since(request.query["since"], time.time()) if "since" in request.query else None
-            limit = int(request.query.get("limit", "1000"))
-        except ValueError as error:
-            raise ApiError(400, "bad_request", str(error)) from None
+        except (ValueError, OverflowError) as error:
+            raise ApiError(400, "bad_request", str(error)[:200]) from None
+        limit = _audit_limit(request.query.get("limit", "1000"))
         user = request.query.get("user")
         entries = await self.mobility.read(
             lambda tx: tx.audit_entries(user_id=user, since=since, limit=limit)
@@ -362,6 +407,22 @@ class Api:
         from spaprov.server.openapi import document
 
         return web.json_response(document(ROUTES))
+
+
+def _attribution(request: web.Request) -> str:
+    """`admin@client`: who made an administrative change, and from where."""
+    return f"{request.get(ADMIN, '?')}@{request.remote}"
+
+
+def _audit_limit(text: str) -> int:
+    limit = int(text) if _LIMIT.fullmatch(text) else 0
+    if not 1 <= limit <= MAX_AUDIT_LIMIT:
+        raise ApiError(
+            400,
+            "bad_request",
+            f"'limit' must be a whole number from 1 to {MAX_AUDIT_LIMIT}, not {text[:32]!r}",
+        )
+    return limit
 
 
 def _refused(refused: EditRefused) -> ApiError:

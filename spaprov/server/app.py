@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import signal
 import time
@@ -14,11 +15,14 @@ from aiohttp import web
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock, system_clock
+from spaprov.logsafe import install_redaction
 from spaprov.mobility import Mobility, StateStore, open_state
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
+from spaprov.server.admin_auth import authenticate
 from spaprov.server.admin_page import AdminPages
 from spaprov.server.api import Api
+from spaprov.server.api_errors import ApiError
 from spaprov.server.app_reload import reload_now
 from spaprov.server.cache import RenderCache
 from spaprov.server.holder import ConfigHolder
@@ -31,6 +35,7 @@ HOLDER = web.AppKey("spaprov.holder", ConfigHolder)
 CACHE = web.AppKey("spaprov.cache", RenderCache)
 MOBILITY = web.AppKey("spaprov.mobility", Mobility)
 METRICS = web.AppKey("spaprov.metrics", Metrics)
+ACCOUNTS = web.AppKey("spaprov.accounts", AdminAccounts)
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
@@ -45,6 +50,7 @@ def create_app(
     """Raises ConfigError when the profile directory cannot be served at all, and StateError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
     (a dot file, so the reload watcher ignores it)."""
+    install_redaction()  # aiohttp logs a rejected request's header lines: mask credentials in them
     cache = RenderCache()
     store = state if isinstance(state, StateStore) else open_state(state or default_state_url(profiles))
     mobility = Mobility(store, clock)
@@ -57,12 +63,13 @@ def create_app(
 
     holder = ConfigHolder(profiles, clock, on_swap=cache.clear, on_auth_event=audit_auth)
     provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
-    accounts = AdminAccounts(profiles / "admins.toml")
+    accounts = AdminAccounts(profiles / "admins.toml", clock=clock, on_event=audit_auth)
     app = web.Application(middlewares=[log_and_contain(metrics)], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
     app[CACHE] = cache
     app[MOBILITY] = mobility
     app[METRICS] = metrics
+    app[ACCOUNTS] = accounts
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts).register(app)
     AdminPages(holder, accounts, metrics, cache, mobility).register(app)
@@ -82,18 +89,28 @@ async def _close_state(app: web.Application) -> None:
 
 
 async def health(request: web.Request) -> web.Response:
+    """Status, generation and counts for anyone (a load balancer, a monitor); the routes and the
+    text of refused-reload problems only for an administrator (any role), since a problem names
+    files and fields of a directory that holds secrets."""
     holder = request.app[HOLDER]
     config = holder.config
-    return web.json_response(
-        {
-            "status": "degraded" if holder.reload_problems else "ok",
-            "generation": holder.generation,
-            "devices": len(config.devices),
-            "users": len(config.users),
-            "routes": [{"path": r.path, "kind": r.kind} for r in config.routes],
-            "reload_problems": list(holder.reload_problems),
-        }
-    )
+    report: dict[str, object] = {
+        "status": "degraded" if holder.reload_problems else "ok",
+        "generation": holder.generation,
+        "devices": len(config.devices),
+        "users": len(config.users),
+        "reload_problem_count": len(holder.reload_problems),
+    }
+    if "Authorization" in request.headers:
+        try:
+            outcome: object = authenticate(request, request.app[ACCOUNTS], write=False)
+            if inspect.isawaitable(outcome):  # admin_auth.authenticate may become a coroutine
+                await outcome
+        except ApiError as error:
+            return error.response()
+        report["routes"] = [{"path": r.path, "kind": r.kind} for r in config.routes]
+        report["reload_problems"] = list(holder.reload_problems)
+    return web.json_response(report)
 
 
 def _reloading(watch_interval: float | None):  # type: ignore[no-untyped-def]

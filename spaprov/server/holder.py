@@ -131,18 +131,24 @@ class ConfigHolder:
             config.site.realm,
             config.site.auth,
         ):
-            auth = config.site.auth
-            self._authenticator = DigestAuthenticator(
+            auth, secret = config.site.auth, self._nonce_secret(config)
+            if previous is None:
+                self._authenticator = DigestAuthenticator(
+                    config.site.realm,
+                    _CurrentCredentials(self),
+                    secret,
+                    clock=self._clock,
+                    on_event=self._on_auth_event,
+                )
+            # In place, also on a reload: the replay table and the lockouts must survive it.
+            self._authenticator.reconfigure(
                 config.site.realm,
-                _CurrentCredentials(self),
-                self._nonce_secret(config),
-                clock=self._clock,
+                secret,
                 nonce_lifetime=auth.nonce_lifetime,
                 allow_rfc2069=auth.allow_rfc2069,
                 max_failures=auth.max_failures,
                 failure_window=auth.failure_window,
                 lockout=auth.lockout,
-                on_event=self._on_auth_event,
             )
         self.generation += 1
         self.reload_problems = ()

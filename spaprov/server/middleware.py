@@ -8,6 +8,7 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from spaprov.logsafe import field, quoted
 from spaprov.server.keys import AUTH_REASON, DEVICE, IDENTITY, POLICY, ROUTE_KIND
 from spaprov.server.metrics import Metrics
 from spaprov.server.middleware_types import Handler
@@ -47,7 +48,7 @@ async def _serve(request: web.Request, handler: Handler, metrics: Metrics | None
         status = error.status
         raise
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer 500, no traceback out
-        error_log.exception("unhandled error serving %s %s", request.method, request.path)
+        error_log.exception("unhandled error serving %s %s", field(request.method), field(request.path))
         return web.Response(status=500, text="500: Internal Server Error\n")
     finally:
         seconds = time.perf_counter() - started
@@ -55,16 +56,19 @@ async def _serve(request: web.Request, handler: Handler, metrics: Metrics | None
         if metrics is not None:
             metrics.observe_request(_route_label(request), status, seconds)
         # Never the Authorization header, a password or a nonce: only who, what and how it went.
+        # Every request-derived value is escaped (no forged lines, no terminal escapes) and capped.
+        reason = request.get(AUTH_REASON)
+        policy = request.get(POLICY)
         access_log.info(
             "%s %s %d device=%s identity=%s route=%s %.1fms client=%s%s%s",
-            request.method,
-            request.path,
+            field(request.method, 32),
+            field(request.path),
             status,
-            request.get(DEVICE, "-"),
-            request.get(IDENTITY, "-"),
-            request.get(ROUTE_KIND, "-"),
+            field(request.get(DEVICE)),
+            field(request.get(IDENTITY)),
+            field(request.get(ROUTE_KIND)),
             elapsed,
-            request.remote,
-            f" auth={request[AUTH_REASON]!r}" if request.get(AUTH_REASON) else "",
-            f" policy={request[POLICY]}" if request.get(POLICY) else "",
+            field(request.remote, 64),
+            f" auth={quoted(reason)}" if reason else "",
+            f" policy={field(policy)}" if policy else "",
         )

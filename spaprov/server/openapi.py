@@ -14,6 +14,7 @@ _ERROR_CODES = {
     "403": "Role not allowed",
     "404": "Not found",
     "409": "Already exists",
+    "415": "The body is not application/json",
     "422": "Refused: every problem listed",
 }
 _QUERY = {

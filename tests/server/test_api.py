@@ -300,12 +300,14 @@ async def test_em_password_change(api: TestServer) -> None:
         page = await client.get(url, auth=httpx.DigestAuth("alice@example.com", "1234"))
         assert page.status_code == 200 and "Signed in as alice@example.com" in page.text
         bad = await client.post(
-            url, data={"password": "12", "confirm": "12"}, auth=httpx.DigestAuth("alice@example.com", "1234")
+            url,
+            data={"current": "1234", "password": "12", "confirm": "12"},
+            auth=httpx.DigestAuth("alice@example.com", "1234"),
         )
         assert bad.status_code == 400
         changed = await client.post(
             url,
-            data={"password": "2468", "confirm": "2468"},
+            data={"current": "1234", "password": "2468", "confirm": "2468"},
             auth=httpx.DigestAuth("alice@example.com", "1234"),
         )
         assert changed.status_code == 200 and "was changed" in changed.text

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from aiohttp.test_utils import TestServer
 
+from spaprov.auth.admins import AdminAccounts
 from spaprov.mobility import SqliteStateStore
 from spaprov.mobility.store import Transaction
 from tests.server.conftest import SPA_AGENT, ServerFactory, holder_of
@@ -28,8 +29,8 @@ async def station(server: TestServer) -> str:
     return flat_profile(response.content)["Station_Name"]
 
 
-async def health(server: TestServer) -> dict[str, object]:
-    async with httpx.AsyncClient() as client:
+async def health(server: TestServer, auth: tuple[str, str] | None = None) -> dict[str, object]:
+    async with httpx.AsyncClient(auth=auth) as client:
         response = await client.get(str(server.make_url("/healthz")))
     assert response.status_code == 200
     data: dict[str, object] = response.json()
@@ -72,7 +73,8 @@ async def test_bad_edit_is_refused_and_the_last_good_config_keeps_serving(
         return (await health(server))["status"] == "degraded"
 
     await wait_for(degraded)
-    report = await health(server)
+    AdminAccounts(site / "admins.toml").set("admin", "admin", "admin-secret")
+    report = await health(server, auth=("admin", "admin-secret"))  # problems: administrators only
     problems = report["reload_problems"]
     assert isinstance(problems, list)
     assert "devices/001122334455.toml: model_typo: unknown field" in problems

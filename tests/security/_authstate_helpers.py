@@ -1,0 +1,59 @@
+"""Shared bits of the authentication-state regressions (items 6, 7, 9, 11)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from aiohttp.test_utils import TestServer
+
+from spaprov.auth.admins import AdminAccounts
+from tests.auth.digest_client import authorization, parse_challenge
+from tests.server.conftest import SPA_AGENT
+
+HOST_USER, HOST_PASSWORD = "conf-room-1@example.com", "host-secret"
+ADMIN_NAME, ADMIN_PASSWORD = "admin", "admin-secret"
+
+
+def set_admin(site: Path) -> None:
+    AdminAccounts(site / "admins.toml").set(ADMIN_NAME, "admin", ADMIN_PASSWORD)
+
+
+async def get(
+    server: TestServer, path: str, *, header: str | None = None, auth: tuple[str, str] | None = None
+) -> httpx.Response:
+    headers = {"User-Agent": SPA_AGENT}
+    if header is not None:
+        headers["Authorization"] = header
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+        return await client.get(str(server.make_url(path)), auth=auth)
+
+
+async def challenge(server: TestServer, path: str = "/hostphone.cfg") -> dict[str, str]:
+    response = await get(server, path)
+    assert response.status_code == 401
+    return parse_challenge(response.headers["WWW-Authenticate"])
+
+
+async def digest_header(
+    server: TestServer,
+    user: str = HOST_USER,
+    password: str = HOST_PASSWORD,
+    path: str = "/hostphone.cfg",
+) -> str:
+    return authorization(await challenge(server, path), user, password, uri=path)
+
+
+async def raw_request(server: TestServer, request: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+    """Send bytes as they are (no client library re-encoding headers); the status and the body."""
+    assert server.host is not None and server.port is not None
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
