@@ -38,7 +38,17 @@ def parse(text: str, kind: RuleKind | str = RuleKind.PROFILE) -> Rule:
     return Builder(text, rule_kind).rule(tree)
 
 
-@lru_cache(maxsize=1024)
+# Rules up to this many characters are cached (real ones are a few hundred); the cache then
+# holds at most 512 parsed rules of <= 1 KiB text each, a few MB (measured: see
+# tests/security/test_item04_macro_bomb.py), where 1024 rules of 16 KiB could hold hundreds.
+CACHED_RULE_LENGTH = 1024
+
+
 def parse_cached(text: str, kind: RuleKind = RuleKind.PROFILE) -> Rule:
     """`parse` with a cache, for callers that evaluate the same rule text again and again."""
-    return parse(text, kind)
+    if len(text) > CACHED_RULE_LENGTH:
+        return parse(text, kind)
+    return _parse_cached(text, kind)
+
+
+_parse_cached = lru_cache(maxsize=512)(parse)
