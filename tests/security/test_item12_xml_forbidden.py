@@ -5,17 +5,20 @@ file, the field and the code point, and a reload keeps serving the last good con
 from __future__ import annotations
 
 import asyncio
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
 import pytest
 
+from spaprov.auth.admins import AdminAccounts
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.render import Renderer
 from tests.server.conftest import ServerFactory, holder_of
 
 ALICE = Path("users") / "alice.toml"
+ADMIN = ("admin", "admin-secret")
 
 
 def set_display_name(site: Path, escaped: str) -> None:
@@ -107,3 +110,25 @@ async def test_reload_keeps_serving_the_last_good_config(start: ServerFactory, s
         "which XML 1.0 cannot carry" in report["reload_problems"]
     )
     assert holder_of(server).config.users["alice"].display_name == "Alice Example"
+
+
+async def test_the_api_refuses_them_too(start: ServerFactory, site: Path) -> None:
+    """JSON can carry what TOML cannot (a lone surrogate): refused as a 4xx, never a 500."""
+    AdminAccounts(site / "admins.toml").set(ADMIN[0], "admin", ADMIN[1])
+    server = await start(site)
+    url = str(server.make_url("/api/v1/users"))
+    async with httpx.AsyncClient(auth=ADMIN) as client:
+        for number, name in enumerate(["Carol\ufffe", "Carol\x01", "Carol\ud800"]):
+            body = json.dumps({"id": f"carol{number}", "display_name": name, "em_profiles": ["alice"]})
+            answer = await client.post(url, content=body, headers={"Content-Type": "application/json"})
+            assert answer.status_code in (400, 422), answer.text
+            error = answer.json()["error"]
+            assert set(error) == {"status", "code", "message", "details"}
+            if answer.status_code == 422:
+                (detail,) = error["details"]
+                assert (detail["file"], detail["field"]) == (f"users/carol{number}.toml", "display_name")
+                assert f"U+{ord(name[-1]):04X}" in detail["reason"]
+            assert not (site / "users" / f"carol{number}.toml").exists()
+        surrogate_key = json.dumps({"id": "carol9", "em_profiles": ["alice"], "x\ud800": 1})
+        answer = await client.post(url, content=surrogate_key, headers={"Content-Type": "application/json"})
+        assert answer.status_code in (400, 422), answer.text
