@@ -38,10 +38,10 @@ def parse(text: str, kind: RuleKind | str = RuleKind.PROFILE) -> Rule:
     return Builder(text, rule_kind).rule(tree)
 
 
-# Rules up to this many characters are cached (real ones are a few hundred); the cache then
-# holds at most 512 parsed rules of <= 1 KiB text each, a few MB (measured: see
-# tests/security/test_item04_macro_bomb.py), where 1024 rules of 16 KiB could hold hundreds.
-CACHED_RULE_LENGTH = 1024
+# Rules up to this many characters are cached (real ones are a few hundred).  A parsed rule
+# weighs ~45 bytes per character of text, so 256 of them hold ~6 MB (bench/rule_caches.py
+# measures ~7 MiB with their templates); it took 1024 rules of up to 16 KiB: ~750 MB.
+CACHED_RULE_LENGTH = 512
 
 
 def parse_cached(text: str, kind: RuleKind = RuleKind.PROFILE) -> Rule:
@@ -51,4 +51,4 @@ def parse_cached(text: str, kind: RuleKind = RuleKind.PROFILE) -> Rule:
     return _parse_cached(text, kind)
 
 
-_parse_cached = lru_cache(maxsize=512)(parse)
+_parse_cached = lru_cache(maxsize=256)(parse)
