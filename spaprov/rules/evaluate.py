@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from spaprov.rules.ast import Comparison, Op, Operand, Rule, RuleKind
 from spaprov.rules.macros import MAX_EXPANDED_VALUE, MAX_EXPANSION_TOTAL, ExpansionTooLarge, normalize_state
 from spaprov.rules.parser import parse_cached
-from spaprov.rules.urls import UrlError, split_url
+from spaprov.rules.urls import CACHED_URL_LENGTH, UrlError, _split_cached, split_url
 from spaprov.rules.values import Version, classify, compare
 
 
@@ -129,9 +129,10 @@ def evaluate(
     if isinstance(rule, str):
         rule = parse_cached(rule, RuleKind(kind))
     values = normalize_state(state or {})
-    # Fast path: one bound for the whole rule from the longest value; exact checks only beyond.
+    # Fast path: one bound for the whole rule (no value is longer than all of them together);
+    # exact checks, string by string, only beyond it.
     literal, refs = rule.expansion_bound
-    if literal + (refs * max(map(len, values.values())) if refs and values else 0) > MAX_EXPANDED_VALUE:
+    if literal + refs * len("".join(values.values())) > MAX_EXPANDED_VALUE:
         _check_expansion(rule, values)
     errors: list[str] = []
     traces: list[AlternativeTrace] | None = [] if trace else None
@@ -243,7 +244,7 @@ def _chosen(
         )
     )
     try:
-        parts = split_url(url)
+        parts = _split_cached(url) if len(url) <= CACHED_URL_LENGTH else split_url(url)  # no extra call
     except UrlError as error:
         errors.append(str(error))
         return Evaluation(
