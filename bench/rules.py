@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from spaprov.rules import evaluate, parse
 from spaprov.rules.macros import _compile
-from spaprov.rules.values import classify
+from spaprov.rules.values import _classify_cached
 from tests.rules.corpus import SEED_RULE, VALID
 
 MOBILE_STATE = {
@@ -53,7 +53,7 @@ def best_rate(action: Callable[[], object], *, seconds: float = 1.0, rounds: int
 
 def parse_cold(text: str, kind: str) -> None:
     _compile.cache_clear()
-    classify.cache_clear()
+    _classify_cached.cache_clear()
     parse(text, kind)
 
 

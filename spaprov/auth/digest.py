@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from spaprov.auth.header import AuthHeaderError, DigestCredentials, build_challenge, parse_authorization
+from spaprov.auth.log_limit import RateLimitedLog
 from spaprov.auth.nonce import NonceFactory, NonceState
 from spaprov.auth.replay import ReplayGuard, ReplayVerdict
 from spaprov.auth.shared_state import PendingFailure, SharedAuth
@@ -128,6 +129,7 @@ class DigestAuthenticator:
         self._clock = clock
         self._on_event = on_event
         self.shared: SharedAuth | None = None
+        self._failure_log = RateLimitedLog(log)  # a flood of bad attempts is summarised, not a line each
         self.reconfigure(
             realm,
             secret,
@@ -304,7 +306,7 @@ class DigestAuthenticator:
             pending = self.shared.failed(user, client)
             if pending is None:  # the shared counter is swamped: fail closed for this pair
                 self.throttle.lock(user, client, self._clock() + self.throttle.cooldown)
-        log.warning(
+        self._failure_log.warning(
             "digest auth failed: user=%r client=%s reason=%s%s",
             user[:64],
             client,

@@ -28,6 +28,18 @@ COLUMNS = {
     "devices": ("mac", "model", "station_name", "host_user", "em_enabled"),
 }
 _TRUE, _FALSE = {"yes", "true", "1"}, {"no", "false", "0", ""}
+# OWASP CSV Injection: a cell starting with one of these is a formula to a spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_START = (*_FORMULA_START, "'")  # what export escapes, so what import unescapes
+_QUOTE_IF = frozenset(',;"\t\r\n')
+
+
+class CsvUnreadable(ValueError):
+    """The file is not CSV the csv module can read; `line` is where reading stopped."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -70,14 +82,17 @@ class Progress:
 
 def run_import(args: argparse.Namespace) -> int:
     try:
-        text = args.file.read_text(encoding="utf-8-sig")
+        with args.file.open(encoding="utf-8-sig", newline="") as stream:  # csv needs newline=""
+            text = stream.read()
     except (OSError, UnicodeDecodeError) as error:
         print(f"spaprov import: cannot read {args.file}: {error}", file=sys.stderr)
         return 1
     result = import_rows(args.profiles, text, kind=args.kind, partial=args.partial)
     for line, reason in result.errors:
         print(f"{args.file}:{line}: {reason}", file=sys.stderr)
-    if result.written:
+    if result.unreadable:
+        print(f"nothing imported: {args.file} is not readable as CSV", file=sys.stderr)
+    elif result.written:
         print(
             f"imported {result.written} {result.kind}"
             + (f", skipped {len(result.bad_lines)} bad rows" if result.bad_lines else "")
@@ -95,6 +110,7 @@ class ImportResult:
         self.kind = kind
         self.errors: list[tuple[int, str]] = []
         self.written = 0
+        self.unreadable = False
 
     @property
     def bad_lines(self) -> set[int]:
@@ -104,8 +120,13 @@ class ImportResult:
 def import_rows(
     profiles: Path, text: str, *, kind: str | None = None, partial: bool = False, progress: bool = True
 ) -> ImportResult:
-    reader = csv.DictReader(io.StringIO(text))
-    header = tuple(reader.fieldnames or ())
+    try:
+        header, numbered = read_csv(text)
+    except CsvUnreadable as error:
+        result = ImportResult(kind or "users")
+        result.errors.append((error.line, str(error)))
+        result.unreadable = True
+        return result
     kind = kind or ("devices" if "mac" in header else "users")
     result = ImportResult(kind)
     missing = [c for c in COLUMNS[kind][:1] if c not in header]
@@ -119,13 +140,12 @@ def import_rows(
             )
         )
         return result
-    rows = list(reader)
+    rows = [row for _, row in numbered]
     bar = Progress(f"checking {len(rows)} {kind}", len(rows)) if progress else None
     overrides: dict[str, bytes | None] = {}
     labels: dict[str, int] = {}
     passwords: dict[str, str] = {}
-    for index, row in enumerate(rows):
-        line = index + 2  # the header is line 1
+    for index, (line, row) in enumerate(numbered):
         try:
             key, document = _document(kind, row)
         except ValueError as error:
@@ -137,8 +157,8 @@ def import_rows(
             continue
         labels[label] = line
         overrides[label] = dumps(without_empty_tables(document)).encode()
-        if row.get("password"):
-            passwords[key] = row["password"]
+        if password := _cell(row, "password", strip=False):
+            passwords[key] = password
         if bar:
             bar.update(index + 1)
     if bar:
@@ -157,29 +177,79 @@ def import_rows(
     return result
 
 
+def read_csv(text: str) -> tuple[tuple[str, ...], list[tuple[int, dict[str, str]]]]:
+    """The header and the rows, each with the line it ends on; raises CsvUnreadable."""
+    lines = _CountedLines(text)  # csv's own line_num is off by one after a \r\n on error
+    reader = csv.DictReader(lines)
+    try:
+        header = tuple(reader.fieldnames or ())
+        rows = [(lines.count, row) for row in reader]
+    except csv.Error as error:
+        line = max(lines.count, 1)
+        if "field larger than field limit" in str(error):
+            raise CsvUnreadable(
+                line, f"a field is longer than {csv.field_size_limit():,} characters (the CSV field limit)"
+            ) from None
+        raise CsvUnreadable(line, f"not readable as CSV: {error}") from None
+    return header, rows
+
+
+class _CountedLines:
+    """The physical lines of `text`, counting how many the csv reader has taken."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text))
+        self.count = 0
+
+    def __iter__(self) -> _CountedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.count += 1
+        return line
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula (see the module doc)."""
+    return "'" + cell if cell.startswith(_ESCAPED_START) else cell
+
+
+def unneutralise(cell: str) -> tuple[str, bool]:
+    """`neutralise` undone: (the value, whether a quote was taken off)."""
+    if cell.startswith("'") and cell[1:].startswith(_ESCAPED_START):
+        return cell[1:], True
+    return cell, False
+
+
+def _cell(row: dict[str, str], column: str, *, strip: bool = True) -> str:
+    value, escaped = unneutralise(row.get(column) or "")
+    return value if escaped or not strip else value.strip()
+
+
 def _document(kind: str, row: dict[str, str]) -> tuple[str, dict[str, Any]]:
     if kind == "users":
-        key = (row.get("id") or "").strip()
+        key = _cell(row, "id")
         if not ID_NAME.fullmatch(key):
             raise ValueError(f"id {key!r} must be lower-case letters, digits, . _ -")
-        profiles = [p.strip() for p in (row.get("em_profiles") or "").split(";") if p.strip()]
+        profiles = [p.strip() for p in _cell(row, "em_profiles").split(";") if p.strip()]
         document: dict[str, Any] = {
-            "display_name": (row.get("display_name") or key).strip(),
+            "display_name": _cell(row, "display_name") or key,
             "em_profiles": profiles,
         }
-        if (row.get("default_profile") or "").strip():
-            document["default_profile"] = row["default_profile"].strip()
+        if default := _cell(row, "default_profile"):
+            document["default_profile"] = default
         return key, document
-    key = (row.get("mac") or "").replace(":", "").replace("-", "").strip().lower()
+    key = _cell(row, "mac").replace(":", "").replace("-", "").strip().lower()
     if not MAC_NAME.fullmatch(key):
         raise ValueError(f"mac {row.get('mac')!r} is not a MAC address")
-    enabled = (row.get("em_enabled") or "yes").strip().lower()
+    enabled = (_cell(row, "em_enabled") or "yes").lower()
     if enabled not in _TRUE | _FALSE:
         raise ValueError(f"em_enabled {enabled!r} must be yes or no")
     document = {
-        "model": (row.get("model") or "").strip(),
-        "station_name": (row.get("station_name") or "").strip(),
-        "host_user": (row.get("host_user") or "").strip(),
+        "model": _cell(row, "model"),
+        "station_name": _cell(row, "station_name"),
+        "host_user": _cell(row, "host_user"),
         "em_enabled": enabled in _TRUE,
     }
     return key, document
@@ -225,11 +295,22 @@ def run_export(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"spaprov export: {error}", file=sys.stderr)
         return 1
-    writer = csv.writer(sys.stdout, lineterminator="\n")
     columns = [c for c in COLUMNS[args.kind] if c != "password"]
-    writer.writerow(columns)
-    writer.writerows(_export_rows(config, args.kind))
+    sys.stdout.write(csv_line(columns))
+    for row in _export_rows(config, args.kind):
+        sys.stdout.write(csv_line([neutralise(cell) for cell in row]))
     return 0
+
+
+def csv_line(cells: Iterable[str]) -> str:
+    """One RFC 4180 line; a cell is quoted when it holds a quote, a line break, a tab or a
+    separator of common spreadsheet locales (`,` and `;`)."""
+    return (
+        ",".join(
+            '"' + cell.replace('"', '""') + '"' if not _QUOTE_IF.isdisjoint(cell) else cell for cell in cells
+        )
+        + "\n"
+    )
 
 
 def _export_rows(config: Any, kind: str) -> Iterable[list[str]]:

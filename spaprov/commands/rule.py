@@ -10,6 +10,7 @@ from typing import TextIO
 
 from spaprov.rules import (
     Evaluation,
+    ExpansionTooLarge,
     RuleKind,
     RuleSyntaxError,
     StateError,
@@ -121,6 +122,9 @@ def run_eval(args: argparse.Namespace) -> int:
         result = evaluate(rule, state, trace=args.trace)
     except RuleSyntaxError as error:
         return _report(error, sys.stderr)
+    except ExpansionTooLarge as error:  # the rule and the state together, not a usage mistake
+        print(f"spaprov rule eval: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except StateError as error:
         print(f"spaprov rule eval: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,6 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 from spaprov.config.errors import ConfigError, Problem
+from spaprov.config.file_modes import warn_readable_secrets
+from spaprov.config.line_keys import checked_line_key
 from spaprov.config.models import MAX_LINE_KEYS, MODELS
 from spaprov.config.reader import TableReader
 from spaprov.config.routes import RouteError, routes_from_rule
@@ -63,7 +65,7 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
     _cross_check(devices, profiles, users, problems)
     if problems or site is None:
         raise ConfigError(problems or [Problem("site.toml", "", "could not be read")])
-    return Config(
+    config = Config(
         site,
         MappingProxyType(devices),
         MappingProxyType(users),
@@ -71,6 +73,9 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
         routes,
         seen,
     )
+    if not overrides:  # what is on disk now, not a proposed edit
+        warn_readable_secrets(root, config)
+    return config
 
 
 def fingerprint(root: Path) -> str:
@@ -311,7 +316,7 @@ def _content(reader: TableReader, max_keys: int) -> ProfileContent:
         kind = r.choice("kind", ("blf", "service"), "blf", required=True)
         target = r.text("target", required=True)
         item = LineKey(number, kind, r.text("name", required=True, max_length=32), target)  # type: ignore[arg-type]
-        return item if number and target else None
+        return checked_line_key(r, item) if number and target else None
 
     content = ProfileContent(
         reader.tables("lines", line),

@@ -9,8 +9,26 @@ from typing import Any, TypeVar
 from spaprov.config.errors import Problem
 
 T = TypeVar("T")
-# XML 1.0 cannot carry these even escaped; the phone's parser would reject the profile.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# XML 1.0 cannot carry these even escaped (its Char production: tab, LF, CR, U+0020-U+D7FF,
+# U+E000-U+FFFD, U+10000-U+10FFFF); the phone's parser would reject the profile.  So: C0
+# controls but tab/LF/CR, lone surrogates, U+FFFE and U+FFFF; and DEL, which XML discourages.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def not_xml(value: str) -> str | None:
+    """Why `value` cannot go into an XML profile (naming the first bad character), or None."""
+    found = _NOT_XML.search(value)
+    if found is None:
+        return None
+    point = ord(found.group())
+    kind = (
+        "a control character"
+        if point < 0x80
+        else "a lone surrogate"
+        if point < 0xE000
+        else "the noncharacter"
+    )
+    return f"contains {kind} U+{point:04X} at position {found.start() + 1}, which XML 1.0 cannot carry"
 
 
 class TableReader:
@@ -59,8 +77,8 @@ class TableReader:
         if len(value) > max_length:
             self.problem(key, f"is longer than {max_length} characters")
             return default
-        if _CONTROL.search(value):
-            self.problem(key, "contains a control character")
+        if (reason := not_xml(value)) is not None:
+            self.problem(key, reason)
             return default
         if pattern is not None and not pattern.fullmatch(value):
             self.problem(key, f"{value!r} is not {pattern_hint}")
@@ -91,6 +109,10 @@ class TableReader:
         if not all(isinstance(item, str) for item in value):
             self.problem(key, "must be a list of strings")
             return ()
+        for item in value:
+            if (reason := not_xml(item)) is not None:
+                self.problem(key, reason)
+                return ()
         return tuple(value)
 
     def table(self, key: str) -> TableReader:

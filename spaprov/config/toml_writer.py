@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from spaprov.config.reader import not_xml
+
 
 class TomlWriteError(ValueError):
     pass
@@ -33,6 +35,8 @@ def _is_table_array(value: Any) -> bool:
 
 
 def _key(key: str) -> str:
+    if (reason := not_xml(key)) is not None and "surrogate" in reason:
+        raise TomlWriteError(f"{key.encode('utf-8', 'backslashreplace').decode()}: the field name {reason}")
     if key and all(c.isalnum() or c in "_-" for c in key):
         return key
     return _string(key)
@@ -44,6 +48,8 @@ def _value(value: Any, where: str) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
+        if (reason := not_xml(value)) is not None and "surrogate" in reason:  # not encodable as UTF-8
+            raise TomlWriteError(f"{where}: {reason}")
         return _string(value)
     if isinstance(value, list) and all(isinstance(item, str | int | bool) for item in value):
         return "[" + ", ".join(_value(item, where) for item in value) + "]"

@@ -3,14 +3,23 @@
 - multiple_login: "allowed", "not_allowed" (the second phone is refused, audited "logged in
   elsewhere"), or "auto_logout" (the first phone's session ends; its next resync with the old
   credentials receives the logout profile).
-- max_login_time: after it, the phone's next mobile resync receives the logout profile.
-- A session ends when its phone fetches a non-mobile profile (the user logged out).
+- max_login_time: after it, the phone's next mobile resync receives the logout profile, and a
+  login elsewhere no longer counts the session as live (even under not_allowed).
 - max_concurrent_logins: at most that many logins in progress at once; beyond it, 503.
 
-A session ended by policy stays "unacknowledged" until the phone fetches a non-mobile profile:
-until then every mobile fetch from that phone with those credentials gets the logout profile,
-so a phone still holding the old credentials cannot simply log in again (and, under
-auto_logout, two phones cannot keep logging each other out).
+Only authenticated evidence ends or re-opens a session.  A session ends when its phone fetches
+its host profile authenticated as that phone's own host user (the user logged out), when another
+user logs in on the phone, when max_login_time or auto_logout ends it, or by a forced logout.  An
+unauthenticated fetch of the default profile changes nothing: anyone can send one with any
+phone's User-Agent.
+
+A session ended by policy stays "unacknowledged" until the phone has been told: until then every
+mobile fetch from that phone with those credentials gets the logout profile, so a phone still
+holding the old credentials cannot simply log in again (and, under auto_logout, two phones cannot
+keep logging each other out).  It is acknowledged by the phone's authenticated host fetch, or,
+for phones without host credentials (they fall back to the unauthenticated default profile), by
+the same user's authenticated mobile fetch at least LOGOUT_ACK_DELAY after the logout profile
+was first served: by then the phone has dropped the credentials, so they were typed in again.
 """
 
 from __future__ import annotations
@@ -24,11 +33,15 @@ from typing import TypeVar
 
 from spaprov.clock import Clock
 from spaprov.config.schema import MobilityPolicy
+from spaprov.mobility.audit_writer import AuditWriter
 from spaprov.mobility.store import Session, StateStore, Transaction
 
 T = TypeVar("T")
 TOUCH_INTERVAL = 60.0  # last_seen is refreshed at most once a minute: no write per resync
 RETRY_AFTER_BUSY = 5
+# A mobile fetch this long after the logout profile was first served is a new login, not the
+# phone retrying with credentials it still holds (a retry comes within seconds; resyncs hourly).
+LOGOUT_ACK_DELAY = 300.0
 
 
 class Action(enum.Enum):
@@ -53,7 +66,8 @@ class Mobility:
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spaprov-state")
         self.logins_in_progress = 0
-        self._background: set[asyncio.Future[None]] = set()
+        # Entries strangers can cause (failed logins, refusals) go here, not to the executor.
+        self.audit = AuditWriter(store, clock)
 
     async def _run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         def job() -> T:
@@ -86,8 +100,9 @@ class Mobility:
         finally:
             self.logins_in_progress -= 1
 
-    async def other_fetch(self, device: str, client: str) -> None:
-        """A host or default fetch: whoever was logged in on this phone has logged out."""
+    async def host_fetch(self, device: str, client: str) -> None:
+        """The phone fetched its host profile, authenticated as its own host user: whoever was
+        logged in on it has logged out, and it has heard of any logout policy decided."""
         now = self._clock()
         pending = await self._run(
             lambda tx: bool(tx.active_sessions_on_device(device)) or tx.unacknowledged_end_on_device(device),
@@ -104,32 +119,16 @@ class Mobility:
         client: str | None,
         detail: str | None = None,
     ) -> None:
-        """Record an audit entry without making the request wait for the disk."""
-        now = self._clock()
-        future = asyncio.get_running_loop().run_in_executor(
-            self._executor, self._audit_now, now, event, user_id, device, client, detail
-        )
-        self._background.add(future)
-        future.add_done_callback(self._background.discard)
-
-    def _audit_now(
-        self,
-        now: float,
-        event: str,
-        user_id: str | None,
-        device: str | None,
-        client: str | None,
-        detail: str | None,
-    ) -> None:
-        with self.store.transaction() as tx:
-            tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
+        """Record an audit entry without making anyone wait: it goes to the bounded, batched
+        writer (coalesced, or dropped and counted under a flood), never to the state thread."""
+        self.audit.submit(event, user_id, device, client, detail)
 
     async def drain(self) -> None:
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        """Write every pending audit entry now."""
+        await asyncio.to_thread(self.audit.flush)
 
     async def close(self) -> None:
-        await self.drain()
+        await asyncio.to_thread(self.audit.close)
         self._executor.shutdown(wait=True)
         self.store.close()
 
@@ -144,10 +143,25 @@ def _expired(policy: MobilityPolicy, session: Session, now: float) -> bool:
     return bool(limit) and now - session.started >= limit
 
 
-def _pending_logout(tx: Transaction, user_id: str, device: str) -> Decision | None:
-    """A session that policy ended and the phone has not yet been told about."""
+def _pending_logout(
+    tx: Transaction, user_id: str, device: str, now: float, *, write: bool
+) -> Decision | None:
+    """The logout profile for a session that policy ended and the phone has not yet been told
+    about; None when there is none (a new login).  Read-only (`write` False), it also returns
+    None when the writing path must record the first serving or settle the pending logout."""
     ended = tx.unacknowledged_end(user_id, device)
-    return None if ended is None else Decision(Action.LOGOUT, ended.end_reason or "ended", ended)
+    if ended is None:
+        return None
+    logout = Decision(Action.LOGOUT, ended.end_reason or "ended", ended)
+    if ended.logout_served is not None and now - ended.logout_served < LOGOUT_ACK_DELAY:
+        return logout
+    if not write:
+        return None
+    if ended.logout_served is None:
+        tx.logout_served(ended, now)
+        return logout
+    tx.acknowledge(user_id, device)  # told long ago: the credentials were typed in again
+    return None
 
 
 def _peek(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, now: float) -> Decision | None:
@@ -155,7 +169,7 @@ def _peek(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, no
     logout); None when the writing path must decide."""
     session = _session_here(tx, user_id, device)
     if session is None:
-        return _pending_logout(tx, user_id, device)
+        return _pending_logout(tx, user_id, device, now, write=False)
     if _expired(policy, session, now) or now - session.last_seen >= TOUCH_INTERVAL:
         return None
     return Decision(Action.SERVE, "resumed", session)
@@ -167,7 +181,7 @@ def _resume(
     """The decision for a phone already logged in (or told to log out); None for a new login."""
     session = _session_here(tx, user_id, device)
     if session is None:
-        return _pending_logout(tx, user_id, device)
+        return _pending_logout(tx, user_id, device, now, write=True)
     if _expired(policy, session, now):
         tx.end_session(session, now, "max_login_time", tell_phone=True)
         tx.audit(
@@ -190,7 +204,21 @@ def _login(
     again = _resume(tx, policy, user_id, device, client, now)  # another request may have won the race
     if again is not None:
         return again
-    elsewhere = [s for s in tx.active_sessions_of_user(user_id) if s.device != device]
+    elsewhere = []
+    for other in tx.active_sessions_of_user(user_id):
+        if other.device == device:
+            continue
+        if _expired(policy, other, now):  # that phone never came back to be told: it is over
+            tx.end_session(other, now, "max_login_time", tell_phone=True)
+            tx.audit(
+                now,
+                "auto_logout",
+                user_id=user_id,
+                device=other.device,
+                detail=f"maximum login time {_hours_minutes(policy.max_login_minutes)} reached",
+            )
+        else:
+            elsewhere.append(other)
     if elsewhere and policy.multiple_login == "not_allowed":
         where = ", ".join(s.device for s in elsewhere)
         tx.audit(

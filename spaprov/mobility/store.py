@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from spaprov.logsafe import redact_url, scrub, url_secrets
 
@@ -46,9 +49,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX audit_at ON audit (at)",
         "CREATE INDEX audit_user ON audit (user_id, at)",
     ),
+    (  # version 2: when a pending logout was first served (see policy.LOGOUT_ACK_DELAY)
+        "ALTER TABLE sessions ADD COLUMN logout_served REAL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-_SESSION_COLUMNS = "id, user_id, device, started, last_seen, ended, end_reason, acknowledged"
+log = logging.getLogger("spaprov.mobility")
+_SESSION_COLUMNS = "id, user_id, device, started, last_seen, ended, end_reason, acknowledged, logout_served"
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,23 @@ class Session:
     ended: float | None = None
     end_reason: str | None = None
     acknowledged: bool = True
+    logout_served: float | None = None  # when the phone was first sent the logout profile
 
 
 @dataclass(frozen=True)
 class AuditEntry:
     id: int
+    at: float
+    event: str
+    user_id: str | None
+    device: str | None
+    client: str | None
+    detail: str | None
+
+
+class AuditRow(NamedTuple):
+    """An audit entry to insert (no id yet)."""
+
     at: float
     event: str
     user_id: str | None
@@ -86,7 +105,10 @@ class Transaction:
 
     def _sessions(self, where: str, *args: object) -> list[Session]:
         rows = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id", args)
-        return [Session(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7])) for row in rows]
+        return [
+            Session(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8])
+            for row in rows
+        ]
 
     def active_sessions_of_user(self, user_id: str) -> list[Session]:
         return self._sessions("ended IS NULL AND user_id = ?", user_id)
@@ -119,7 +141,7 @@ class Transaction:
 
     def end_session(self, session: Session, now: float, reason: str, *, tell_phone: bool) -> None:
         """`tell_phone`: the phone still believes it is logged in; its next mobile fetch must
-        get the logout profile (cleared once it fetches a non-mobile profile)."""
+        get the logout profile (until acknowledged: see policy.py)."""
         self._db.execute(
             "UPDATE sessions SET ended = ?, end_reason = ?, acknowledged = ? WHERE id = ? AND ended IS NULL",
             (now, reason, 0 if tell_phone else 1, session.id),
@@ -128,6 +150,19 @@ class Transaction:
     def acknowledge_device(self, device: str) -> None:
         self._db.execute(
             "UPDATE sessions SET acknowledged = 1 WHERE acknowledged = 0 AND device = ?", (device,)
+        )
+
+    def acknowledge(self, user_id: str, device: str) -> None:
+        """The pending logouts of this user on this phone are settled."""
+        self._db.execute(
+            "UPDATE sessions SET acknowledged = 1 WHERE acknowledged = 0 AND device = ? AND user_id = ?",
+            (device, user_id),
+        )
+
+    def logout_served(self, session: Session, now: float) -> None:
+        """Remember when the phone was first sent the logout profile for this ended session."""
+        self._db.execute(
+            "UPDATE sessions SET logout_served = ? WHERE id = ? AND logout_served IS NULL", (now, session.id)
         )
 
     def audit(
@@ -144,6 +179,14 @@ class Transaction:
             "INSERT INTO audit (at, event, user_id, device, client, detail) VALUES (?, ?, ?, ?, ?, ?)",
             (now, event, user_id, device, client, detail),
         )
+
+    def audit_many(self, rows: Sequence[AuditRow]) -> None:
+        """Insert a batch of audit rows in the caller's transaction (the batched audit writer)."""
+        for row in rows:
+            self._db.execute(
+                "INSERT INTO audit (at, event, user_id, device, client, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                tuple(row),
+            )
 
     def sessions(
         self, *, active_only: bool = True, user_id: str | None = None, device: str | None = None
@@ -251,6 +294,7 @@ class SqliteStateStore(StateStore):
         self.path = self.label = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -269,6 +313,30 @@ class SqliteStateStore(StateStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 (SQLite gives its -wal and -shm files the database's mode).
+    An existing database keeps the mode its owner chose; a readable one is named in a warning."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(path, 0o600)  # whatever the umask
+        return
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StateError(f"cannot create the state database {path}: {error}") from None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning(
+            "state database %s (sessions, audit) is readable by group or others (mode %04o): "
+            "run chmod 600 %s %s-wal %s-shm",
+            path,
+            mode,
+            path,
+            path,
+            path,
+        )
 
 
 # Any constant: the key of the advisory lock that serialises writing transactions across nodes,

@@ -17,7 +17,7 @@ import aiohttp
 from spaprov.config.models import MODELS, PhoneModel
 from spaprov.phone.flat_profile import ProfileFormatError, parse_flat_profile
 from spaprov.phone.parameters import factory_defaults
-from spaprov.rules import RuleSyntaxError, evaluate
+from spaprov.rules import RuleSyntaxError, StateError, evaluate
 from spaprov.rules.macros import FLAT_PROFILE_NAMES
 
 RULE_PARAMETERS = ("Profile_Rule", "Profile_Rule_B", "Profile_Rule_C", "Profile_Rule_D")
@@ -144,6 +144,8 @@ class SpaPhone:
                 result = evaluate(rule, self.macros(provisioning_state))
             except RuleSyntaxError as error:
                 return False, False, f"{rule_name} does not parse: {error}"
+            except StateError as error:  # e.g. an expansion past the bound: the phone cannot fetch
+                return False, False, f"{rule_name} cannot be evaluated: {error}"
             if result.alternative is None:
                 continue
             for name, value in result.assignments:

@@ -9,13 +9,14 @@ from spaprov.rules.errors import RuleSyntaxError
 from spaprov.rules.evaluate import Evaluation, OptionValues, evaluate
 from spaprov.rules.formatter import format_rule
 from spaprov.rules.lint import LintWarning, lint
-from spaprov.rules.macros import StateError, normalize_state
+from spaprov.rules.macros import ExpansionTooLarge, StateError, normalize_state
 from spaprov.rules.parser import parse
 
 format = format_rule  # noqa: A001 - the documented name of the canonical formatter
 
 __all__ = [
     "Evaluation",
+    "ExpansionTooLarge",
     "LintWarning",
     "OptionValues",
     "Rule",

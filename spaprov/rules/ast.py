@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from spaprov.rules.macros import Template
 from spaprov.rules.values import Version
@@ -114,3 +115,35 @@ class Rule:
     alternatives: tuple[Alternative, ...]
     kind: RuleKind = RuleKind.PROFILE
     source: str = field(default="", compare=False, repr=False)
+
+    # cached_property writes the instance __dict__ directly, so it works on a frozen dataclass
+    # and stays out of equality.
+    @cached_property
+    def expansions(self) -> tuple[tuple[str, Template], ...]:
+        """Every text an evaluation may expand, with where it is in words (for errors)."""
+        found: list[tuple[str, Template]] = []
+        for number, alternative in enumerate(self.alternatives, start=1):
+            where = f"alternative {number}"
+            if alternative.condition is not None:
+                for index, comparison in enumerate(alternative.condition.comparisons, start=1):
+                    found.append((f"{where}, comparison {index}: the left operand", comparison.left.template))
+                    found.append(
+                        (f"{where}, comparison {index}: the right operand", comparison.right.template)
+                    )
+            for assignment in alternative.assignments:
+                found.append((f"{where}: the value assigned to {assignment.name}", assignment.value))
+            if alternative.options is not None:
+                for option in ("uid", "pwd", "key", "post", "alias"):
+                    template = getattr(alternative.options, option)
+                    if template is not None:
+                        found.append((f"{where}: --{option}", template))
+            if alternative.url is not None:
+                found.append((f"{where}: the URL", alternative.url))
+        return tuple(found)
+
+    @cached_property
+    def expansion_bound(self) -> tuple[int, int]:
+        """(literal characters, macro references) over all `expansions`: with values of at most
+        L characters, nothing the rule expands is longer than literal + references * L."""
+        templates = [template for _, template in self.expansions]
+        return sum(t.literal_chars for t in templates), sum(len(t.refs) for t in templates)

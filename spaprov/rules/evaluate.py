@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from spaprov.rules.ast import Comparison, Op, Operand, Rule, RuleKind
-from spaprov.rules.macros import normalize_state
+from spaprov.rules.macros import MAX_EXPANDED_VALUE, MAX_EXPANSION_TOTAL, ExpansionTooLarge, normalize_state
 from spaprov.rules.parser import parse_cached
-from spaprov.rules.urls import UrlError, split_url
+from spaprov.rules.urls import CACHED_URL_LENGTH, UrlError, _split_cached, split_url
 from spaprov.rules.values import Version, classify, compare
 
 
@@ -122,11 +122,18 @@ def evaluate(
     `state` maps macro names (`EMS`, `MUID`, `MA`…) or flat-profile names (`EM_Login_State`,
     `GPP_A`…) to values.  Raises RuleSyntaxError for bad rule text and StateError for a bad state;
     a comparison that cannot be made (`$REGTMR1 gt 300` with REGTMR1 unset) is false and reported
-    in `errors`.
+    in `errors`.  Raises ExpansionTooLarge (a StateError) when the state's values would expand any
+    string of the rule past MAX_EXPANDED_VALUE characters, or all of them together past
+    MAX_EXPANSION_TOTAL, whichever alternative applies; nothing is expanded then.
     """
     if isinstance(rule, str):
         rule = parse_cached(rule, RuleKind(kind))
     values = normalize_state(state or {})
+    # Fast path: one bound for the whole rule (no value is longer than all of them together);
+    # exact checks, string by string, only beyond it.
+    literal, refs = rule.expansion_bound
+    if literal + refs * len("".join(values.values())) > MAX_EXPANDED_VALUE:
+        _check_expansion(rule, values)
     errors: list[str] = []
     traces: list[AlternativeTrace] | None = [] if trace else None
     for index, alternative in enumerate(rule.alternatives):
@@ -145,6 +152,17 @@ def evaluate(
             traces.append(AlternativeTrace(index, (), True))
         return _chosen(rule, index, values, errors, traces)
     return Evaluation(None, errors=tuple(errors), trace=_freeze(traces))
+
+
+def _check_expansion(rule: Rule, values: Mapping[str, str]) -> None:
+    total = 0
+    for where, template in rule.expansions:
+        size = template.expanded_length(values)
+        if size > MAX_EXPANDED_VALUE:
+            raise ExpansionTooLarge(where, size, MAX_EXPANDED_VALUE)
+        total += size
+        if total > MAX_EXPANSION_TOTAL:
+            raise ExpansionTooLarge("the rule's expanded strings together", total, MAX_EXPANSION_TOTAL)
 
 
 def _holds(comparisons: tuple[Comparison, ...], values: Mapping[str, str], errors: list[str]) -> bool:
@@ -226,7 +244,7 @@ def _chosen(
         )
     )
     try:
-        parts = split_url(url)
+        parts = _split_cached(url) if len(url) <= CACHED_URL_LENGTH else split_url(url)  # no extra call
     except UrlError as error:
         errors.append(str(error))
         return Evaluation(

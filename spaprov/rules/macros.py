@@ -4,6 +4,10 @@
 `$(NAME:p)` and `$(NAME:p:q)` take a substring; `$$` is a literal `$`.  Unknown names, and the
 secure GPPs `$SA`..`$SD` outside `--key/--uid/--pwd`, stay exactly as written.  Expansion happens
 once: an expanded value containing `$` is not expanded again.
+
+Expansion is bounded (see MAX_EXPANDED_VALUE): a template's expanded length is known from the
+lengths of the values before anything is built, so an oversized expansion is refused without
+allocating it.
 """
 
 from __future__ import annotations
@@ -46,6 +50,16 @@ _MAC_NAMES = ("MA", "MAU", "MAC")
 _NAME_CHARS = frozenset(string.ascii_uppercase + string.digits)
 _PAREN_FORM = re.compile(r"\$\(([A-Z0-9]+)(?::([0-9]+)(?::([0-9]+))?)?\)")
 
+# Expansion limits.  No source gives a length limit for SPA rule URLs or macro values (reference
+# §3 documents none; the firmware's own limits are unknown), but a real profile URL is a few
+# hundred characters and a macro value (a MAC, a user id, a password, a GPP) far shorter.  The
+# limits only stop hostile input from multiplying one long value thousands of times
+# (`"$A" * 8176` with a 10,000-character A is 82 million characters).
+MAX_EXPANDED_VALUE = 4096  # characters in any one expanded string: URL, option, operand, value
+MAX_EXPANSION_TOTAL = 65536  # characters across all the strings one evaluation can expand
+# Template texts longer than this are compiled without the cache (a bound on its bytes).
+_CACHED_TEXT = 256
+
 
 @dataclass(frozen=True)
 class MacroRef:
@@ -67,12 +81,28 @@ class Template:
     text: str
     parts: tuple[Part, ...] = field(compare=False, repr=False, default=())
     secure: bool = field(compare=False, repr=False, default=False)
+    # What `expanded_length` needs: the literal characters, and the macro references.
+    literal_chars: int = field(compare=False, repr=False, default=0)
+    refs: tuple[MacroRef, ...] = field(compare=False, repr=False, default=())
     # `expand(values)`: generated once per distinct text (see _expander); the evaluator's hot path.
     expand: Expander = field(compare=False, repr=False, default=lambda values: "")
 
     @classmethod
     def compile(cls, text: str, *, secure: bool = False) -> Template:
+        if len(text) > _CACHED_TEXT:  # long texts are rare and must not fill the cache
+            return _compile_uncached(text, secure)
         return _compile(text, secure)
+
+    def expanded_length(self, values: Mapping[str, str]) -> int:
+        """The length `expand(values)` would return, computed without building it."""
+        length = self.literal_chars
+        for ref in self.refs:
+            size = len(values.get(ref.name, ""))
+            if ref.offset or ref.length is not None:
+                end = size if ref.length is None else min(size, ref.offset + ref.length)
+                size = max(0, end - ref.offset)
+            length += size
+        return length
 
     @property
     def is_constant(self) -> bool:
@@ -133,8 +163,7 @@ def _name_at(text: str, start: int) -> str:
     return text[start:end]
 
 
-@lru_cache(maxsize=8192)
-def _compile(text: str, secure: bool) -> Template:
+def _compile_uncached(text: str, secure: bool) -> Template:
     parts: list[Part] = []
     literal: list[str] = []
 
@@ -178,11 +207,37 @@ def _compile(text: str, secure: bool) -> Template:
         index += 1 + len(name)
     flush_literal()
     compiled = tuple(parts) or ("",)
-    return Template(text, compiled, secure, _expander(compiled))
+    refs = tuple(part for part in compiled if isinstance(part, MacroRef))
+    literal_chars = sum(len(part) for part in compiled if isinstance(part, str))
+    return Template(
+        text, compiled, secure, literal_chars=literal_chars, refs=refs, expand=_expander(compiled)
+    )
+
+
+# Bounded in bytes, not only in entries: keys are at most _CACHED_TEXT characters (see
+# Template.compile), and a compiled 256-character template weighs ~2 KB, so the cache holds at
+# most ~4 MB (measured 4.2 MiB full of 256-character templates; it used to take 8192 templates
+# of up to 16 KiB).
+_compile = lru_cache(maxsize=2048)(_compile_uncached)
 
 
 class StateError(ValueError):
     """A phone state that names an unknown parameter or carries an unusable value."""
+
+
+class ExpansionTooLarge(StateError):
+    """The state's values would expand some string of the rule past a limit.
+
+    `where` says which string ("alternative 1: the URL"); `size` is what it would have been.
+    The values themselves are not repeated (they may be passwords).
+    """
+
+    def __init__(self, where: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{where} would expand to {size:,} characters; the limit is {limit:,} "
+            "(a phone's macro values and URLs are far shorter)"
+        )
+        self.where, self.size, self.limit = where, size, limit
 
 
 def normalize_state(state: Mapping[str, object]) -> dict[str, str]:

@@ -38,7 +38,17 @@ def parse(text: str, kind: RuleKind | str = RuleKind.PROFILE) -> Rule:
     return Builder(text, rule_kind).rule(tree)
 
 
-@lru_cache(maxsize=1024)
+# Rules up to this many characters are cached (real ones are a few hundred).  A parsed rule
+# weighs ~45 bytes per character of text, so 256 of them hold ~6 MB (bench/rule_caches.py
+# measures ~7 MiB with their templates); it took 1024 rules of up to 16 KiB: ~750 MB.
+CACHED_RULE_LENGTH = 512
+
+
 def parse_cached(text: str, kind: RuleKind = RuleKind.PROFILE) -> Rule:
     """`parse` with a cache, for callers that evaluate the same rule text again and again."""
-    return parse(text, kind)
+    if len(text) > CACHED_RULE_LENGTH:
+        return parse(text, kind)
+    return _parse_cached(text, kind)
+
+
+_parse_cached = lru_cache(maxsize=256)(parse)

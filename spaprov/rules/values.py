@@ -22,9 +22,25 @@ class Version:
     is_integer: bool = False
 
 
-@lru_cache(maxsize=4096)
+# Texts longer than this are classified without the cache: full of 64-character numbers it
+# holds 1.5 MiB (measured).
+_CACHED_TEXT = 64
+
+
 def classify(text: str) -> Version | None:
-    """The number or version `text` spells, or None when it is neither (an empty string, a word)."""
+    """The number or version `text` spells, or None when it is neither (an empty string, a word,
+    or digits beyond Python's int conversion limit of 4,300: no phone compares such numbers)."""
+    return _classify_cached(text) if len(text) <= _CACHED_TEXT else _classify(text)
+
+
+def _classify(text: str) -> Version | None:
+    try:
+        return _parse_number(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits()
+        return None
+
+
+def _parse_number(text: str) -> Version | None:
     if _INTEGER.fullmatch(text):
         return Version((int(text),), "", True)
     match = _VERSION.fullmatch(text)
@@ -33,6 +49,9 @@ def classify(text: str) -> Version | None:
     numbers = tuple(int(part) for part in match.group(1).split("."))
     suffix = match.group(2) if match.group(2) is not None else (match.group(3) or "")
     return Version(numbers, suffix)
+
+
+_classify_cached = lru_cache(maxsize=4096)(_classify)
 
 
 def compare(a: Version, b: Version) -> int:

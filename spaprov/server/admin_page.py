@@ -106,6 +106,7 @@ class AdminPages:
                 "Generation of the configuration being served",
                 float(holder.generation),
             ),
+            *self.mobility.audit.gauges(),
         ]
         return web.Response(
             text=self.metrics.render(gauges),

@@ -19,6 +19,7 @@ from spaprov.config.documents import KINDS, device_document, profile_document, u
 from spaprov.config.loader import ID_NAME, MAC_NAME
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
+from spaprov.rules.macros import ExpansionTooLarge
 from spaprov.server.admin_auth import ADMIN, ADMIN_ROLE, authenticate
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
@@ -232,6 +233,8 @@ class Api:
             result = evaluate(parse(rule, kind), state, trace=bool(body.get("trace", False)))
         except RuleSyntaxError as error:
             raise self._syntax(error) from None
+        except ExpansionTooLarge as error:
+            raise ApiError(400, "expansion_too_large", str(error)) from None
         except StateError as error:
             raise ApiError(400, "bad_state", str(error)) from None
         return web.json_response(result.to_json())

@@ -76,8 +76,9 @@ class Provisioning:
                 )
             if decision.action is Action.LOGOUT:
                 kind = "logout"
-        else:
-            await self.mobility.other_fetch(device.mac, client)
+        elif route.kind == "host":  # authenticated as this phone's own host user (checked above)
+            await self.mobility.host_fetch(device.mac, client)
+        # An unauthenticated default fetch changes no state: anyone can send one in a phone's name.
         rendered = self._render(generation, config, kind, device, user, request.secure)
         return _conditional(request, rendered)
 

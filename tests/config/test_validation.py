@@ -61,7 +61,8 @@ CASES = [
         DEVICE,
         'station_name = "Conference Room 1"',
         'station_name = "Room\\u0007"',
-        f"{DEVICE}: station_name: contains a control character",
+        f"{DEVICE}: station_name: contains a control character U+0007 at position 5, "
+        "which XML 1.0 cannot carry",
     ),
     (
         DEVICE,

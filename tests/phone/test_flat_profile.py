@@ -65,3 +65,12 @@ def test_rule_state_comes_from_the_parameters() -> None:
     )
     assert (macros["MA"], macros["PSN"], macros["PN"]) == ("001122334455", "525G2", "SPA525G2")
     assert phone.user_agent == "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
+
+
+async def test_a_rule_that_cannot_be_evaluated_is_a_failed_resync_not_a_crash() -> None:
+    phone = SpaPhone.of_model("001122334455", "SPA525G2", "/x")
+    phone.parameters["GPP_A"] = "a" * 5000  # expands past the 4 KiB bound on one string
+    phone.parameters["Profile_Rule"] = "http://127.0.0.1:9/$A.cfg"
+    report = await phone.resync()
+    assert not report.ok
+    assert "cannot be evaluated" in report.message and "Profile_Rule" in report.message

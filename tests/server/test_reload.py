@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +23,11 @@ from tests.server.test_provisioning_e2e import flat_profile
 DEVICE_FILE = Path("devices") / "001122334455.toml"
 
 
-async def station(server: TestServer) -> str:
-    async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}) as client:
-        response = await client.get(str(server.make_url("/default.cfg")))
+async def station(server: TestServer, *, host: bool = False) -> str:
+    """The station name served; `host` fetches the host profile (which consults the state store)."""
+    auth = httpx.DigestAuth("conf-room-1@example.com", "host-secret") if host else None
+    async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}, auth=auth) as client:
+        response = await client.get(str(server.make_url("/hostphone.cfg" if host else "/default.cfg")))
     assert response.status_code == 200
     return flat_profile(response.content)["Station_Name"]
 
@@ -131,18 +134,25 @@ async def test_reload_can_change_routes(start: ServerFactory, site: Path) -> Non
 class SlowStore(SqliteStateStore):
     """Every transaction takes a while, so a request is still awaiting it when a reload lands."""
 
+    entered = threading.Event()
+
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        self.entered.set()
         time.sleep(0.3)
         with super().transaction(write=write) as tx:
             yield tx
 
 
 async def test_a_reload_during_a_request_never_caches_stale_content(start: ServerFactory, site: Path) -> None:
-    server = await start(site, state=SlowStore(site / "slow.sqlite3"))
-    in_flight = asyncio.create_task(station(server))
-    await asyncio.sleep(0.1)  # the request has found its device and waits on the state store
+    store = SlowStore(site / "slow.sqlite3")
+    server = await start(site, state=store)
+    store.entered.clear()  # only the request's own transactions count from here
+    # A host fetch: an unauthenticated default fetch no longer touches the state store at all.
+    in_flight = asyncio.create_task(station(server, host=True))
+    # The request has found its device and now waits on the state store.
+    assert await asyncio.to_thread(store.entered.wait, 10)
     edit(site, 'station_name = "Conference Room 1"', 'station_name = "Lobby"')
     assert holder_of(server).reload()
     assert await in_flight == "Conference Room 1"  # answered from the configuration it started with
-    assert await station(server) == "Lobby"  # and that answer was not cached as the new one
+    assert await station(server, host=True) == "Lobby"  # and that answer was not cached as the new one

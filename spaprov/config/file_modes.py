@@ -1,0 +1,50 @@
+"""Secrets at rest: profile files holding SIP or host passwords should be readable by the
+server's own user only.  spaprov writes its files 0600; files an administrator copied in with a
+0644 umask are served anyway (refusing would take a site down over a chmod) but named in a
+warning, with the fix."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+
+from spaprov.config.schema import Config
+
+log = logging.getLogger("spaprov.config")
+
+
+def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
+    """(file, mode) of every file holding a secret that group or others may read."""
+    devices = {
+        mac
+        for mac, device in config.devices.items()
+        if device.host_password or any(line.password for line in device.content.lines)
+    }
+    profiles = {
+        name
+        for name, profile in config.em_profiles.items()
+        if any(line.password for line in profile.content.lines)
+    }
+    candidates = [root / "admins.toml"]  # password hashes: worth guessing offline
+    candidates += [path for path in sorted(root.glob("devices/*.toml")) if path.stem.lower() in devices]
+    candidates += [path for path in sorted(root.glob("em_profiles/*.toml")) if path.stem in profiles]
+    found = []
+    for path in candidates:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:  # absent (admins.toml is optional) or gone since the load
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            found.append((path, mode))
+    return found
+
+
+def warn_readable_secrets(root: Path, config: Config) -> None:
+    for path, mode in readable_secret_files(root, config):
+        log.warning(
+            "%s holds passwords and is readable by group or others (mode %04o): run chmod 600 %s",
+            path,
+            mode,
+            path,
+        )
