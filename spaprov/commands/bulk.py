@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from spaprov.auth.store import CredentialStore
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.config import ConfigError, Problem, load_profile_directory
 from spaprov.config.documents import device_document, user_document, without_empty_tables
 from spaprov.config.loader import ID_NAME, MAC_NAME
@@ -86,7 +87,7 @@ def run_import(args: argparse.Namespace) -> int:
             text = stream.read()
     except (OSError, UnicodeDecodeError) as error:
         print(f"spaprov import: cannot read {args.file}: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     result = import_rows(args.profiles, text, kind=args.kind, partial=args.partial)
     for line, reason in result.errors:
         print(f"{args.file}:{line}: {reason}", file=sys.stderr)
@@ -102,7 +103,7 @@ def run_import(args: argparse.Namespace) -> int:
             f"nothing imported: {len(result.bad_lines)} bad rows (--partial imports the good ones)",
             file=sys.stderr,
         )
-    return 1 if result.errors else 0
+    return EXIT_FAILED if result.errors else EXIT_OK
 
 
 class ImportResult:
@@ -294,12 +295,12 @@ def run_export(args: argparse.Namespace) -> int:
         config = load_profile_directory(args.profiles)
     except ConfigError as error:
         print(f"spaprov export: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     columns = [c for c in COLUMNS[args.kind] if c != "password"]
     sys.stdout.write(csv_line(columns))
     for row in _export_rows(config, args.kind):
         sys.stdout.write(csv_line([neutralise(cell) for cell in row]))
-    return 0
+    return EXIT_OK
 
 
 def csv_line(cells: Iterable[str]) -> str:

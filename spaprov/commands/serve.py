@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
@@ -23,8 +24,6 @@ from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.server.identify import normalize_mac
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
