@@ -10,7 +10,7 @@ from pathlib import Path
 
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.state_option import add_state_arguments, state_url
-from spaprov.mobility import StateError, StateStore, forced_logout, open_state
+from spaprov.mobility import StateStore, StateStoreError, forced_logout, open_state
 from spaprov.server.app import default_state_url
 from spaprov.timespec import parse_since
 
@@ -45,7 +45,7 @@ def _store(args: argparse.Namespace, command: str) -> StateStore | None:
     """The state store, or None after saying on stderr why it cannot be opened."""
     try:
         return open_state(state_url(args) or default_state_url(args.profiles))
-    except StateError as error:
+    except StateStoreError as error:
         print(f"spaprov {command}: {error}", file=sys.stderr)
         return None
 

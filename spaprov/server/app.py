@@ -47,7 +47,7 @@ def create_app(
     template_dir: Path | None = None,
     state: str | StateStore | None = None,
 ) -> web.Application:
-    """Raises ConfigError when the profile directory cannot be served at all, and StateError
+    """Raises ConfigError when the profile directory cannot be served at all, and StateStoreError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
     (a dot file, so the reload watcher ignores it)."""
     install_redaction()  # aiohttp logs a rejected request's header lines: mask credentials in them
