@@ -107,23 +107,13 @@ def _constant_verdict(condition: Condition) -> bool | None:
             return None
         if left.quoted:
             equal = left.template.text == right.template.text
-            results.append(equal if comparison.op is Op.EQ else not equal)
+            results.append(comparison.op.holds(0 if equal else 1))
         elif left.constant is None or right.constant is None:
             results.append(False)
         else:
             order = compare(left.constant, right.constant)
-            results.append(_ORDER_TESTS[comparison.op](order))
+            results.append(comparison.op.holds(order))
     return all(results)
-
-
-_ORDER_TESTS = {
-    Op.EQ: lambda o: o == 0,
-    Op.NE: lambda o: o != 0,
-    Op.LT: lambda o: o < 0,
-    Op.LE: lambda o: o <= 0,
-    Op.GT: lambda o: o > 0,
-    Op.GE: lambda o: o >= 0,
-}
 
 
 def _contradicts_itself(condition: Condition) -> bool:
