@@ -19,10 +19,9 @@ from typing import Any, TextIO
 from spaprov.auth.store import CredentialStore
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.config import ConfigError, Problem, load_profile_directory
-from spaprov.config.documents import device_document, user_document, without_empty_tables
+from spaprov.config.directory_writer import document_bytes, write_files
+from spaprov.config.documents import device_document, user_document
 from spaprov.config.loader import ID_NAME, MAC_NAME
-from spaprov.config.toml_writer import dumps
-from spaprov.fileio import atomic_write, fsync_directory
 
 COLUMNS = {
     "users": ("id", "display_name", "em_profiles", "default_profile", "password"),
@@ -157,7 +156,7 @@ def import_rows(
             result.errors.append((line, f"{key!r} is also on line {labels[label]}"))
             continue
         labels[label] = line
-        overrides[label] = dumps(without_empty_tables(document)).encode()
+        overrides[label] = document_bytes(document)
         if password := _cell(row, "password", strip=False):
             passwords[key] = password
         if bar:
@@ -273,17 +272,7 @@ def _reason(problem: Problem) -> str:
 def _write(profiles: Path, files: dict[str, bytes | None], passwords: dict[str, str]) -> None:
     if not files:
         return
-    bar = Progress(f"writing {len(files)} files", len(files))
-    directories = set()
-    for index, (label, content) in enumerate(files.items(), start=1):
-        path = profiles / label
-        path.parent.mkdir(parents=True, exist_ok=True)
-        assert content is not None
-        atomic_write(path, content, sync_directory=False)
-        directories.add(path.parent)
-        bar.update(index)
-    for directory in directories:
-        fsync_directory(directory)
+    write_files(profiles, files, progress=Progress(f"writing {len(files)} files", len(files)).update)
     if passwords:
         config = load_profile_directory(profiles)
         store = CredentialStore(profiles / "credentials.htdigest", config.site.realm)

@@ -341,7 +341,7 @@ class Api:
     async def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
         label = f"{kind}/{key}.toml"
         try:
-            content = self.editor.render(label, document)
+            content = self.editor.encode(label, document)
         except EditRefused as refused:
             raise _refused(refused) from None
         await self._edit({label: content})
