@@ -37,7 +37,7 @@ class Metrics:
         else:
             self.auth_failures += 1
 
-    def render(self, gauges: Iterable[tuple[str, str, float]]) -> str:
+    def exposition(self, gauges: Iterable[tuple[str, str, float]]) -> str:
         """The exposition text; `gauges` are (name, help, value) read at scrape time."""
         out: list[str] = []
         _family(
