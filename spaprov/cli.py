@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from spaprov import __version__
 from spaprov.commands import admin, bulk, phone, rule, serve, sessions, user
+from spaprov.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,12 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except BrokenPipeError:  # `spaprov export users | head`: the reader left; that is fine
         sys.stderr.close()
-        return 0
+        return EXIT_OK
     except OSError as error:  # unreadable @FILE and the like: a message, never a traceback
         print(f"spaprov: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -29,11 +29,6 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, *, sync_directory: 
         fsync_directory(path.parent)
 
 
-def atomic_delete(path: Path) -> None:
-    path.unlink()
-    fsync_directory(path.parent)
-
-
 def fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:

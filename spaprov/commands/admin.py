@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from spaprov.auth.admins import ROLES, AdminAccounts, AdminAccountsError
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.user import _password
 
 
@@ -29,9 +30,9 @@ def run_add(args: argparse.Namespace) -> int:
         AdminAccounts(args.profiles / "admins.toml").set(args.name, args.role, _password(args))
     except (AdminAccountsError, ValueError) as error:
         print(f"spaprov admin: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     print(f"{args.name} is an administrator ({args.role})")
-    return 0
+    return EXIT_OK
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -39,7 +40,7 @@ def run_list(args: argparse.Namespace) -> int:
         names = AdminAccounts(args.profiles / "admins.toml").names()
     except AdminAccountsError as error:
         print(f"spaprov admin: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     for name, role in sorted(names.items()):
         print(f"{name}\t{role}")
-    return 0
+    return EXIT_OK

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from spaprov.auth.store import CredentialStore
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.config import ConfigError, Problem, load_profile_directory
-from spaprov.config.documents import device_document, user_document, without_empty_tables
+from spaprov.config.directory_writer import document_bytes, write_files
+from spaprov.config.documents import device_document, user_document
 from spaprov.config.loader import ID_NAME, MAC_NAME
-from spaprov.config.toml_writer import dumps
-from spaprov.fileio import atomic_write, fsync_directory
 
 COLUMNS = {
     "users": ("id", "display_name", "em_profiles", "default_profile", "password"),
@@ -86,7 +86,7 @@ def run_import(args: argparse.Namespace) -> int:
             text = stream.read()
     except (OSError, UnicodeDecodeError) as error:
         print(f"spaprov import: cannot read {args.file}: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     result = import_rows(args.profiles, text, kind=args.kind, partial=args.partial)
     for line, reason in result.errors:
         print(f"{args.file}:{line}: {reason}", file=sys.stderr)
@@ -102,7 +102,7 @@ def run_import(args: argparse.Namespace) -> int:
             f"nothing imported: {len(result.bad_lines)} bad rows (--partial imports the good ones)",
             file=sys.stderr,
         )
-    return 1 if result.errors else 0
+    return EXIT_FAILED if result.errors else EXIT_OK
 
 
 class ImportResult:
@@ -156,7 +156,7 @@ def import_rows(
             result.errors.append((line, f"{key!r} is also on line {labels[label]}"))
             continue
         labels[label] = line
-        overrides[label] = dumps(without_empty_tables(document)).encode()
+        overrides[label] = document_bytes(document)
         if password := _cell(row, "password", strip=False):
             passwords[key] = password
         if bar:
@@ -272,17 +272,7 @@ def _reason(problem: Problem) -> str:
 def _write(profiles: Path, files: dict[str, bytes | None], passwords: dict[str, str]) -> None:
     if not files:
         return
-    bar = Progress(f"writing {len(files)} files", len(files))
-    directories = set()
-    for index, (label, content) in enumerate(files.items(), start=1):
-        path = profiles / label
-        path.parent.mkdir(parents=True, exist_ok=True)
-        assert content is not None
-        atomic_write(path, content, sync_directory=False)
-        directories.add(path.parent)
-        bar.update(index)
-    for directory in directories:
-        fsync_directory(directory)
+    write_files(profiles, files, progress=Progress(f"writing {len(files)} files", len(files)).update)
     if passwords:
         config = load_profile_directory(profiles)
         store = CredentialStore(profiles / "credentials.htdigest", config.site.realm)
@@ -294,12 +284,12 @@ def run_export(args: argparse.Namespace) -> int:
         config = load_profile_directory(args.profiles)
     except ConfigError as error:
         print(f"spaprov export: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     columns = [c for c in COLUMNS[args.kind] if c != "password"]
     sys.stdout.write(csv_line(columns))
     for row in _export_rows(config, args.kind):
         sys.stdout.write(csv_line([neutralise(cell) for cell in row]))
-    return 0
+    return EXIT_OK
 
 
 def csv_line(cells: Iterable[str]) -> str:

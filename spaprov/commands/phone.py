@@ -9,10 +9,9 @@ import getpass
 import os
 import sys
 
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from spaprov.config.models import MODELS
 from spaprov.phone import SpaPhone, StepReport
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from spaprov.rules import (
     Evaluation,
     ExpansionTooLarge,
@@ -19,10 +20,6 @@ from spaprov.rules import (
     lint,
     parse,
 )
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,17 +15,16 @@ from pathlib import Path
 from aiohttp import web
 
 from spaprov.auth.shared_state import SHARED_AUTH_ENV
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
 from spaprov.logsafe import install_redaction
-from spaprov.mobility import StateError
+from spaprov.mobility import StateStoreError
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.server.identify import normalize_mac
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -67,7 +66,7 @@ def run_serve(args: argparse.Namespace) -> int:
         # Resolved once, here: --workers children get it through multiprocessing's pipe (spawn
         # pickles `args`), never on their command line or in their environment.
         args.state, args.state_file = state_url(args), None
-    except StateError as error:
+    except StateStoreError as error:
         print(f"spaprov serve: {error}", file=sys.stderr)
         return EXIT_FAILED
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -94,7 +93,7 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
             return EXIT_FAILED
     try:
         app = create_app(args.profiles, state=args.state)
-    except StateError as error:
+    except StateStoreError as error:
         print(f"spaprov serve: {error}", file=sys.stderr)
         return EXIT_FAILED
     except ConfigError as error:

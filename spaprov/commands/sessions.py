@@ -8,8 +8,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.state_option import add_state_arguments, state_url
-from spaprov.mobility import StateError, StateStore, forced_logout, open_state
+from spaprov.mobility import StateStore, StateStoreError, forced_logout, open_state
 from spaprov.server.app import default_state_url
 from spaprov.timespec import parse_since
 
@@ -44,7 +45,7 @@ def _store(args: argparse.Namespace, command: str) -> StateStore | None:
     """The state store, or None after saying on stderr why it cannot be opened."""
     try:
         return open_state(state_url(args) or default_state_url(args.profiles))
-    except StateError as error:
+    except StateStoreError as error:
         print(f"spaprov {command}: {error}", file=sys.stderr)
         return None
 
@@ -58,7 +59,7 @@ def _when(timestamp: float | None) -> str:
 def run_list(args: argparse.Namespace) -> int:
     store = _store(args, "sessions")
     if store is None:
-        return 1
+        return EXIT_FAILED
     with store.transaction(write=False) as tx:
         sessions = tx.sessions(active_only=not args.all)
     columns = (
@@ -74,21 +75,21 @@ def run_list(args: argparse.Namespace) -> int:
             f"{s.user_id:<16} {s.device:<13} {_when(s.started):<20} {_when(s.last_seen):<20} "
             f"{_when(s.ended):<20} {s.end_reason or '-'}"
         )
-    return 0
+    return EXIT_OK
 
 
 def run_logout(args: argparse.Namespace) -> int:
     store = _store(args, "sessions")
     if store is None:
-        return 1
+        return EXIT_FAILED
     with store.transaction() as tx:
         ended = forced_logout(tx, args.target, time.time())
     if not ended:
         print(f"spaprov sessions: no active session for {args.target!r}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     for session in ended:
         print(f"logged out {session.user_id} on {session.device}")
-    return 0
+    return EXIT_OK
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -96,10 +97,10 @@ def run_audit(args: argparse.Namespace) -> int:
         since = parse_since(args.since, time.time()) if args.since else None
     except ValueError as error:
         print(f"spaprov audit: {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     store = _store(args, "audit")
     if store is None:
-        return 1
+        return EXIT_FAILED
     with store.transaction(write=False) as tx:
         entries = tx.audit_entries(user_id=args.user, since=since, limit=args.limit)
     for e in entries:
@@ -107,4 +108,4 @@ def run_audit(args: argparse.Namespace) -> int:
             f"{_when(e.at)}  {e.event:<14} user={e.user_id or '-'} device={e.device or '-'} "
             f"client={e.client or '-'}" + (f"  {e.detail}" if e.detail else "")
         )
-    return 0
+    return EXIT_OK

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 from spaprov.logsafe import redact_url, url_password_has_at, url_secrets
-from spaprov.mobility import StateError
+from spaprov.mobility import StateStoreError
 
 STATE_ENV = "SPAPROV_STATE"
 STATE_HELP = (
@@ -36,7 +36,7 @@ def add_state_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def state_url(args: argparse.Namespace) -> str | None:
-    """The URL the options and environment name, or None for the default; StateError when the
+    """The URL the options and environment name, or None for the default; StateStoreError when the
     state file cannot be used."""
     if args.state:
         url: str | None = str(args.state)
@@ -45,7 +45,7 @@ def state_url(args: argparse.Namespace) -> str | None:
     else:
         url = os.environ.get(STATE_ENV) or None
     if url and url_password_has_at(url):
-        raise StateError(
+        raise StateStoreError(
             f"the password in the state URL {redact_url(url)} holds a raw '@': write it as %40 "
             "(or leave it out of the URL and use ~/.pgpass, PGPASSFILE or PGPASSWORD)"
         )
@@ -58,11 +58,11 @@ def read_state_file(path: Path) -> str:
             mode = os.fstat(handle.fileno()).st_mode
             url = handle.readline().strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise StateError(f"cannot read the state file {path}: {error}") from None
+        raise StateStoreError(f"cannot read the state file {path}: {error}") from None
     if not url:
-        raise StateError(f"the state file {path} is empty: its first line must be the state URL")
+        raise StateStoreError(f"the state file {path} is empty: its first line must be the state URL")
     if url_secrets(url) and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise StateError(
+        raise StateStoreError(
             f"the state file {path} holds a password and is readable by group or others "
             f"(mode {stat.S_IMODE(mode):04o}): chmod 600 {path}"
         )

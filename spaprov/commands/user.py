@@ -10,8 +10,7 @@ import tomllib
 from pathlib import Path
 
 from spaprov.auth.store import CredentialFileError, CredentialStore
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -1,10 +1,11 @@
 """What a line key's `target` and `name` may contain.
 
-Both are pasted into `Extended_Function_n_` (spaprov/render.py), whose syntax is `;`-separated
-`keyword=value` fields (reference §5: `fnc=blf+sd+cp;sub=123@$PROXY;nme=Label`,
-`fnc=xml;url=…`).  A `;` in a value starts a field of the attacker's choosing
-(`3003;fnc=xml;url=http://evil.example/x` turns a BLF key into an XML service), an `@` names
-another SIP domain (the server writes `@$PROXY` itself), and `$` is a macro the phone expands.
+Both are pasted into `Extended_Function_n_` by the profile templates; its syntax is `;`-separated
+`keyword=value` fields (as SPA5xx profile generators write it, e.g. wazo-provd-plugins' Cisco SPA
+plugin: `fnc=blf+sd+cp;sub=123@$PROXY;nme=Label`, `fnc=xml;url=…`).  A `;` in a value starts a
+field of the attacker's choosing (`3003;fnc=xml;url=http://evil.example/x` turns a BLF key into an
+XML service), an `@` names another SIP domain (the server writes `@$PROXY` itself), and `$` is a
+macro the phone expands.
 So each field is held to what it legitimately is:
 
 - a BLF `target`: an extension, the user part of `sub=<target>@$PROXY`;

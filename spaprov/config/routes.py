@@ -3,18 +3,16 @@ decided by the credentials it sends ($MUID → mobile, $PUID → host, none → 
 
 from __future__ import annotations
 
-import re
-
 from spaprov.config.schema import Route, RouteKind
 from spaprov.rules import RuleSyntaxError, parse
 from spaprov.rules.ast import Alternative
 from spaprov.rules.macros import MacroRef
+from spaprov.rules.urls import served_path
 
 _MAC_MACROS = {"MA", "MAU", "MAC"}
 # Placeholders in Route.pattern; spaprov.server.holder turns them into regular expressions.
 MAC_PLACEHOLDERS = {"{mac}": "[0-9a-fA-F]{12}", "{mac:colons}": "(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}"}
 _MAC_PLACEHOLDER = {"MA": "{mac}", "MAU": "{mac}", "MAC": "{mac:colons}"}
-_SCHEME_AND_SERVER = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://)?[^/?]*")
 
 
 class RouteError(ValueError):
@@ -59,9 +57,8 @@ def _route(index: int, alternative: Alternative) -> Route:
                 "cannot tell whether it asks for a mobile or a host profile"
             )
     text = alternative.url.text
-    head = _SCHEME_AND_SERVER.match(text)
-    path_text = text[head.end() if head else 0 :].split("?", 1)[0]
-    if "$" in text[: head.end() if head else 0]:
+    head, path_text = served_path(text)
+    if "$" in head:
         raise RouteError(f"{where}: macros in the scheme or server ({text}) cannot be served")
     pattern = _pattern(where, path_text)
     return Route(index, kind, path_text, pattern)

@@ -6,8 +6,8 @@ from spaprov.mobility.store import (
     PostgresStateStore,
     Session,
     SqliteStateStore,
-    StateError,
     StateStore,
+    StateStoreError,
     open_state,
 )
 
@@ -19,8 +19,8 @@ __all__ = [
     "PostgresStateStore",
     "Session",
     "SqliteStateStore",
-    "StateError",
     "StateStore",
+    "StateStoreError",
     "forced_logout",
     "open_state",
 ]

@@ -93,7 +93,7 @@ class AuditRow(NamedTuple):
     detail: str | None
 
 
-class StateError(RuntimeError):
+class StateStoreError(RuntimeError):
     """The state database cannot be opened or is from a newer spaprov."""
 
 
@@ -253,7 +253,7 @@ class StateStore(abc.ABC):
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
             if current > SCHEMA_VERSION:
-                raise StateError(
+                raise StateStoreError(
                     f"{self.label} has schema version {current}; this spaprov knows {SCHEMA_VERSION}"
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
@@ -302,7 +302,7 @@ class SqliteStateStore(StateStore):
             self._db.execute("PRAGMA busy_timeout=30000")
             self._migrate()
         except sqlite3.DatabaseError as error:
-            raise StateError(f"cannot open the state database {self.path}: {error}") from None
+            raise StateStoreError(f"cannot open the state database {self.path}: {error}") from None
 
     def _connection(self) -> _Connection:
         return self._db
@@ -325,7 +325,7 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as error:
-        raise StateError(f"cannot create the state database {path}: {error}") from None
+        raise StateStoreError(f"cannot create the state database {path}: {error}") from None
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         log.warning(
@@ -362,14 +362,14 @@ class PostgresStateStore(StateStore):
         try:
             import psycopg
         except ImportError:
-            raise StateError("PostgreSQL needs psycopg: pip install 'spaprov[postgresql]'") from None
+            raise StateStoreError("PostgreSQL needs psycopg: pip install 'spaprov[postgresql]'") from None
         self.label = _redact(url)
         try:
             self._db = _PostgresConnection(psycopg.connect(url, autocommit=True, connect_timeout=10))
             self._migrate()
         except psycopg.Error as error:
             detail = scrub(str(error).replace(url, self.label), url_secrets(url))  # libpq may quote it
-            raise StateError(f"cannot open the state database {self.label}: {detail}") from None
+            raise StateStoreError(f"cannot open the state database {self.label}: {detail}") from None
 
     def _connection(self) -> _Connection:
         return self._db
@@ -401,5 +401,5 @@ def open_state(url: str) -> StateStore:
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresStateStore(url)
     if "://" in url:
-        raise StateError(f"unsupported state URL {_redact(url)!r}: use sqlite:///PATH or postgresql://…")
+        raise StateStoreError(f"unsupported state URL {_redact(url)!r}: use sqlite:///PATH or postgresql://…")
     return SqliteStateStore(url)

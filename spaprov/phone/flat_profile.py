@@ -1,4 +1,5 @@
-"""Parse an XML flat profile the way SPA firmware does (reference §4.1).
+"""Parse an XML flat profile the way SPA firmware does (Linksys SPA Provisioning Guide v3.0 p.28,
+v3.01 Example 2-2).
 
 The `<flat-profile>` element may sit inside other elements; each child element's tag names a
 parameter; values are trimmed and inner newlines become spaces; when a parameter occurs twice the

@@ -35,6 +35,22 @@ class Op(enum.Enum):
     def is_ordering(self) -> bool:
         return self not in (Op.EQ, Op.NE)
 
+    def holds(self, order: int) -> bool:
+        """Whether `left OP right` is true, given how left orders against right: `order` is
+        negative, zero or positive, as values.compare returns.  Quoted strings (eq and ne only)
+        pass 0 when equal, 1 when not.  The one definition of what each operator means."""
+        if self is Op.EQ:
+            return order == 0
+        if self is Op.NE:
+            return order != 0
+        if self is Op.LT:
+            return order < 0
+        if self is Op.LE:
+            return order <= 0
+        if self is Op.GT:
+            return order > 0
+        return order >= 0
+
 
 SYMBOLIC_OPS: dict[str, Op] = {
     "=": Op.EQ,

@@ -25,13 +25,12 @@ from spaprov.rules.ast import (
 )
 from spaprov.rules.errors import RuleSyntaxError
 from spaprov.rules.macros import GPP_LETTERS, Template
+from spaprov.rules.urls import DEFAULT_PORTS, valid_port, written_shape
 from spaprov.rules.values import classify
 
 OPTION_NAMES = ("--uid", "--pwd", "--key", "--post", "--alias", "--delta")
 _SECURE_OPTIONS = {"--uid", "--pwd", "--key"}
 _PARAMETER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
-_URL_SHAPE = re.compile(r"(?:(?P<scheme>[^:/]*)://)?(?P<server>[^/]*)(?P<path>.*)", re.DOTALL)
-_SCHEMES = {"tftp", "http", "https"}
 # A URL that is one macro (`$A`, `$(B)`: the whole URL kept in a GPP) is checked once expanded.
 _WHOLE_URL_MACRO = re.compile(r"\$(?:[A-Z0-9]+|\([A-Z0-9]+(?::[0-9]+){0,2}\))")
 _SWVER = Template.compile("$SWVER")
@@ -276,10 +275,8 @@ class Builder:
 
     def url(self, token: Token) -> Template:
         text = str(token)
-        shape = _URL_SHAPE.fullmatch(text)
-        assert shape is not None  # the pattern matches any text
-        scheme, server, path = shape.group("scheme"), shape.group("server"), shape.group("path")
-        if scheme is not None and "$" not in scheme and scheme.lower() not in _SCHEMES:
+        scheme, server, path = written_shape(text)
+        if scheme is not None and "$" not in scheme and scheme.lower() not in DEFAULT_PORTS:
             raise self.error(token, f"unsupported URL scheme {scheme!r}: use tftp, http or https")
         if not path.startswith("/") and not _WHOLE_URL_MACRO.fullmatch(text):
             raise self.error(
@@ -289,7 +286,7 @@ class Builder:
             )
         if ":" in server and "$" not in server:
             port = server.rsplit(":", 1)[1]
-            if not port.isdigit() or not 0 < int(port) < 65536:
+            if not valid_port(port):
                 raise self.error(token, f"bad port {port!r} in the URL: a number from 1 to 65535")
         return Template.compile(text)
 

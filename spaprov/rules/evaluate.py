@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from spaprov.rules.ast import Comparison, Op, Operand, Rule, RuleKind
+from spaprov.rules.ast import Comparison, Operand, Rule, RuleKind
 from spaprov.rules.macros import MAX_EXPANDED_VALUE, MAX_EXPANSION_TOTAL, ExpansionTooLarge, normalize_state
 from spaprov.rules.parser import parse_cached
 from spaprov.rules.urls import CACHED_URL_LENGTH, UrlError, _split_cached, split_url
@@ -187,22 +187,10 @@ def _trace(comparison: Comparison, values: Mapping[str, str]) -> ComparisonTrace
 
 
 def _compare(comparison: Comparison, values: Mapping[str, str]) -> bool:
-    op = comparison.op
     if comparison.left.quoted:  # the parser guarantees both sides are strings, and op is eq/ne
         equal = comparison.left.template.expand(values) == comparison.right.template.expand(values)
-        return equal if op is Op.EQ else not equal
-    order = compare(_number(comparison.left, values), _number(comparison.right, values))
-    if op is Op.EQ:
-        return order == 0
-    if op is Op.NE:
-        return order != 0
-    if op is Op.LT:
-        return order < 0
-    if op is Op.LE:
-        return order <= 0
-    if op is Op.GT:
-        return order > 0
-    return order >= 0
+        return comparison.op.holds(0 if equal else 1)
+    return comparison.op.holds(compare(_number(comparison.left, values), _number(comparison.right, values)))
 
 
 def _number(operand: Operand, values: Mapping[str, str]) -> Version:

@@ -7,12 +7,9 @@ alternatives, no trailing `;`, option values quoted only when they must be, no c
 
 from __future__ import annotations
 
-import re
-
 from spaprov.rules.ast import Alternative, Comparison, Operand, Options, Rule, RuleKind
+from spaprov.rules.grammar import terminal_pattern
 from spaprov.rules.macros import Template
-
-_BARE_OPTION_VALUE = re.compile(r'[^\s\]\["#|\-][^\s\]\["#|]*')
 
 
 def format_rule(rule: Rule) -> str:
@@ -62,4 +59,4 @@ def _options(options: Options) -> str:
 
 def _option_value(value: Template) -> str:
     text = value.text
-    return text if _BARE_OPTION_VALUE.fullmatch(text) else f'"{text}"'
+    return text if terminal_pattern("OPTWORD").fullmatch(text) else f'"{text}"'  # else a STRING

@@ -1,7 +1,8 @@
-"""The Lark LALR parser over grammar/profile_rule.lark, built once per process."""
+"""The Lark LALR parser over grammar/profile_rule.lark, built once per process, and its terminals."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from lark import Lark
@@ -19,3 +20,10 @@ def lark_parser() -> Lark:
         start=["rule", "trigger"],
         maybe_placeholders=False,
     )
+
+
+@cache
+def terminal_pattern(name: str) -> re.Pattern[str]:
+    """The regular expression of the grammar's terminal `name` (`OPTWORD`…), for code that must
+    agree with the grammar about what a token may hold."""
+    return re.compile(lark_parser().get_terminal(name).pattern.to_regexp())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -10,11 +9,11 @@ from spaprov.rules.ast import Alternative, Comparison, Condition, Op, Rule, Rule
 from spaprov.rules.errors import RuleSyntaxError
 from spaprov.rules.macros import SECURE_NAMES, Template, unknown_macros
 from spaprov.rules.parser import parse
+from spaprov.rules.urls import served_path
 from spaprov.rules.values import compare
 
 _XML_UNSAFE_OPS = {"<", "<=", ">", ">="}
 _PLAIN_SCHEMES = ("http://", "tftp://")
-_SCHEME_AND_SERVER = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://)?[^/?]*")
 
 
 @dataclass(frozen=True)
@@ -108,23 +107,13 @@ def _constant_verdict(condition: Condition) -> bool | None:
             return None
         if left.quoted:
             equal = left.template.text == right.template.text
-            results.append(equal if comparison.op is Op.EQ else not equal)
+            results.append(comparison.op.holds(0 if equal else 1))
         elif left.constant is None or right.constant is None:
             results.append(False)
         else:
             order = compare(left.constant, right.constant)
-            results.append(_ORDER_TESTS[comparison.op](order))
+            results.append(comparison.op.holds(order))
     return all(results)
-
-
-_ORDER_TESTS = {
-    Op.EQ: lambda o: o == 0,
-    Op.NE: lambda o: o != 0,
-    Op.LT: lambda o: o < 0,
-    Op.LE: lambda o: o <= 0,
-    Op.GT: lambda o: o > 0,
-    Op.GE: lambda o: o >= 0,
-}
 
 
 def _contradicts_itself(condition: Condition) -> bool:
@@ -203,8 +192,7 @@ def _check_credentials(alternative: Alternative) -> Iterator[LintWarning]:
 def _check_route(alternative: Alternative, served_paths: Mapping[str, bool]) -> Iterator[LintWarning]:
     if alternative.url is None or not alternative.url.is_constant:
         return
-    match = _SCHEME_AND_SERVER.match(alternative.url.text)
-    path = alternative.url.text[match.end() if match else 0 :].split("?", 1)[0]
+    _, path = served_path(alternative.url.text)
     span = _url_span(alternative)
     if path not in served_paths:
         yield _warn(span, "unserved-path", f"the spaprov server does not serve {path}")

@@ -50,11 +50,12 @@ _MAC_NAMES = ("MA", "MAU", "MAC")
 _NAME_CHARS = frozenset(string.ascii_uppercase + string.digits)
 _PAREN_FORM = re.compile(r"\$\(([A-Z0-9]+)(?::([0-9]+)(?::([0-9]+))?)?\)")
 
-# Expansion limits.  No source gives a length limit for SPA rule URLs or macro values (reference
-# §3 documents none; the firmware's own limits are unknown), but a real profile URL is a few
-# hundred characters and a macro value (a MAC, a user id, a password, a GPP) far shorter.  The
-# limits only stop hostile input from multiplying one long value thousands of times
-# (`"$A" * 8176` with a 10,000-character A is 82 million characters).
+# Expansion limits.  No public source gives a length limit for SPA rule URLs or macro values (the
+# Linksys and Cisco SPA provisioning guides document none; the firmware's own limits are
+# unknown), but a real profile URL is a few hundred characters and a macro value (a MAC, a user
+# id, a password, a GPP) far shorter.  The limits only stop hostile input from multiplying one
+# long value thousands of times (`"$A" * 8176` with a 10,000-character A is 82 million
+# characters).
 MAX_EXPANDED_VALUE = 4096  # characters in any one expanded string: URL, option, operand, value
 MAX_EXPANSION_TOTAL = 65536  # characters across all the strings one evaluation can expand
 # Template texts longer than this are compiled without the cache (a bound on its bytes).

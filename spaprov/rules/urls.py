@@ -1,4 +1,5 @@
-"""Split an expanded URL into scheme, server, port, path and query."""
+"""URLs in rules: split an expanded URL into scheme, server, port, path and query, and find
+the parts of a URL as written (macros still in it).  Every other module splits URLs through here."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 DEFAULT_PORTS = {"tftp": 69, "http": 80, "https": 443}
-_URL = re.compile(
-    r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://)?(?P<server>[^/?]*)(?P<path>/[^?]*)(?:\?(?P<query>.*))?",
-    re.DOTALL,
-)
+# `scheme://server`, both optional: what comes before a URL's path.
+_HEAD = r"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://)?(?P<server>[^/?]*)"
+_URL = re.compile(_HEAD + r"(?P<path>/[^?]*)(?:\?(?P<query>.*))?", re.DOTALL)
+_SCHEME_AND_SERVER = re.compile(_HEAD)
+# The shape of a URL as written in a rule, before expansion: a macro may stand for any part, so
+# the scheme is anything up to `://`, the server anything up to the first `/`, the rest the path.
+_WRITTEN_SHAPE = re.compile(r"(?:(?P<scheme>[^:/]*)://)?(?P<server>[^/]*)(?P<path>.*)", re.DOTALL)
 
 
 class UrlError(ValueError):
@@ -37,6 +41,26 @@ def split_url(url: str) -> SplitUrl:
     return _split_cached(url) if len(url) <= CACHED_URL_LENGTH else _split(url)
 
 
+def served_path(text: str) -> tuple[str, str]:
+    """(`scheme://server`, path) of a URL as written, the query left off: the path a server
+    sees the phone ask for.  No checks: text without a path gives an empty path."""
+    head = _SCHEME_AND_SERVER.match(text)
+    end = head.end() if head else 0
+    return text[:end], text[end:].split("?", 1)[0]
+
+
+def written_shape(text: str) -> tuple[str | None, str, str]:
+    """(scheme or None, server, path and query) of a URL as written in a rule, macros unexpanded."""
+    shape = _WRITTEN_SHAPE.fullmatch(text)
+    assert shape is not None  # the pattern matches any text
+    return shape.group("scheme"), shape.group("server"), shape.group("path")
+
+
+def valid_port(text: str) -> bool:
+    """Whether `text` is a TCP/UDP port number a phone can fetch from (1 to 65535)."""
+    return text.isdigit() and 0 < int(text) < 65536
+
+
 def _split(url: str) -> SplitUrl:
     match = _URL.fullmatch(url)
     if match is None:
@@ -48,7 +72,7 @@ def _split(url: str) -> SplitUrl:
     port = DEFAULT_PORTS[scheme]
     if server is not None and ":" in server:
         server, _, port_text = server.rpartition(":")
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not valid_port(port_text):
             raise UrlError(f"bad port {port_text!r} in {url!r}")
         port = int(port_text)
         server = server or None

@@ -19,7 +19,6 @@ _VERSION = re.compile(r"([0-9]+(?:\.[0-9]+)*)(?:\(([^()]*)\)|([A-Za-z][A-Za-z0-9
 class Version:
     numbers: tuple[int, ...]
     suffix: str = ""
-    is_integer: bool = False
 
 
 # Texts longer than this are classified without the cache: full of 64-character numbers it
@@ -42,7 +41,7 @@ def _classify(text: str) -> Version | None:
 
 def _parse_number(text: str) -> Version | None:
     if _INTEGER.fullmatch(text):
-        return Version((int(text),), "", True)
+        return Version((int(text),))
     match = _VERSION.fullmatch(text)
     if match is None:
         return None

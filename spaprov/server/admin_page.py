@@ -109,7 +109,7 @@ class AdminPages:
             *self.mobility.audit.gauges(),
         ]
         return web.Response(
-            text=self.metrics.render(gauges),
+            text=self.metrics.exposition(gauges),
             content_type="text/plain",
             headers={"X-Content-Type-Options": "nosniff"},
             charset="utf-8",

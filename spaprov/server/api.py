@@ -28,6 +28,7 @@ from spaprov.server.origin import SAFE_METHODS, cross_site_reason
 from spaprov.timespec import parse_since
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ApiHandler = Callable[["Api", web.Request, "Operation"], Awaitable[web.StreamResponse]]
 MAX_AUDIT_LIMIT = 10_000
 _LIMIT = re.compile(r"[0-9]{1,6}")
 _LABELS = {"devices": "device", "users": "user", "em_profiles": "EM profile"}
@@ -38,97 +39,11 @@ class Operation:
     method: str
     path: str
     name: str  # the OpenAPI operationId
-    handler: str  # the Api method that serves it
+    handler: ApiHandler  # the Api method that serves it (unbound: called with the Api)
     summary: str
     write: bool  # needs the admin role (viewers may only read)
     body: str | None = None  # name of the request schema, if any
     success: int = 200
-
-
-ROUTES: tuple[Operation, ...] = (
-    Operation(
-        "POST", "/api/v1/rules/check", "rule_check", "_rule_check", "Parse a rule", False, "RuleRequest"
-    ),
-    Operation(
-        "POST",
-        "/api/v1/rules/eval",
-        "rule_eval",
-        "_rule_eval",
-        "Evaluate a rule for a phone state",
-        False,
-        "RuleRequest",
-    ),
-    Operation("POST", "/api/v1/rules/lint", "rule_lint", "_rule_lint", "Lint a rule", False, "RuleRequest"),
-    Operation(
-        "POST",
-        "/api/v1/rules/fmt",
-        "rule_fmt",
-        "_rule_fmt",
-        "Format a rule canonically",
-        False,
-        "RuleRequest",
-    ),
-    *(
-        op
-        for kind, label in (("devices", "device"), ("users", "user"), ("em_profiles", "EM profile"))
-        for op in (
-            Operation("GET", f"/api/v1/{kind}", f"{kind}_list", "_list", f"List every {label}", False),
-            Operation(
-                "POST",
-                f"/api/v1/{kind}",
-                f"{kind}_create",
-                "_create",
-                f"Create a {label}",
-                True,
-                "Document",
-                201,
-            ),
-            Operation("GET", f"/api/v1/{kind}/{{id}}", f"{kind}_read", "_read", f"Read a {label}", False),
-            Operation(
-                "PUT",
-                f"/api/v1/{kind}/{{id}}",
-                f"{kind}_update",
-                "_update",
-                f"Replace a {label}",
-                True,
-                "Document",
-            ),
-            Operation(
-                "DELETE",
-                f"/api/v1/{kind}/{{id}}",
-                f"{kind}_delete",
-                "_delete",
-                f"Delete a {label}",
-                True,
-                None,
-                204,
-            ),
-        )
-    ),
-    Operation(
-        "PUT",
-        "/api/v1/users/{id}/password",
-        "user_password",
-        "_password",
-        "Set a user's password",
-        True,
-        "Password",
-        204,
-    ),
-    Operation(
-        "GET", "/api/v1/sessions", "sessions_list", "_sessions_list", "Extension-mobility sessions", False
-    ),
-    Operation(
-        "DELETE",
-        "/api/v1/sessions/{target}",
-        "sessions_logout",
-        "_sessions_logout",
-        "Force a logout (user id or MAC)",
-        True,
-    ),
-    Operation("GET", "/api/v1/audit", "audit", "_audit", "Query the audit log", False),
-    Operation("GET", "/api/v1/openapi.json", "openapi", "_openapi", "This API's OpenAPI document", False),
-)
 
 
 class Api:
@@ -143,16 +58,14 @@ class Api:
             app.router.add_route(operation.method, operation.path, self._guarded(operation))
 
     def _guarded(self, operation: Operation) -> Handler:
-        handler: Callable[[web.Request, Operation], Awaitable[web.StreamResponse]] = getattr(
-            self, operation.handler
-        )
+        handler = operation.handler
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
                 self._same_origin(request)
                 if operation.name != "openapi":
                     await authenticate(request, self.accounts, write=operation.write)
-                return await handler(request, operation)
+                return await handler(self, request, operation)
             except ApiError as error:
                 return error.response()
 
@@ -341,7 +254,7 @@ class Api:
     async def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
         label = f"{kind}/{key}.toml"
         try:
-            content = self.editor.render(label, document)
+            content = self.editor.encode(label, document)
         except EditRefused as refused:
             raise _refused(refused) from None
         await self._edit({label: content})
@@ -410,6 +323,93 @@ class Api:
         from spaprov.server.openapi import document
 
         return web.json_response(document(ROUTES))
+
+
+# After the class: each operation names the Api method that serves it (a typo fails at import).
+ROUTES: tuple[Operation, ...] = (
+    Operation(
+        "POST", "/api/v1/rules/check", "rule_check", Api._rule_check, "Parse a rule", False, "RuleRequest"
+    ),
+    Operation(
+        "POST",
+        "/api/v1/rules/eval",
+        "rule_eval",
+        Api._rule_eval,
+        "Evaluate a rule for a phone state",
+        False,
+        "RuleRequest",
+    ),
+    Operation("POST", "/api/v1/rules/lint", "rule_lint", Api._rule_lint, "Lint a rule", False, "RuleRequest"),
+    Operation(
+        "POST",
+        "/api/v1/rules/fmt",
+        "rule_fmt",
+        Api._rule_fmt,
+        "Format a rule canonically",
+        False,
+        "RuleRequest",
+    ),
+    *(
+        op
+        for kind, label in (("devices", "device"), ("users", "user"), ("em_profiles", "EM profile"))
+        for op in (
+            Operation("GET", f"/api/v1/{kind}", f"{kind}_list", Api._list, f"List every {label}", False),
+            Operation(
+                "POST",
+                f"/api/v1/{kind}",
+                f"{kind}_create",
+                Api._create,
+                f"Create a {label}",
+                True,
+                "Document",
+                201,
+            ),
+            Operation("GET", f"/api/v1/{kind}/{{id}}", f"{kind}_read", Api._read, f"Read a {label}", False),
+            Operation(
+                "PUT",
+                f"/api/v1/{kind}/{{id}}",
+                f"{kind}_update",
+                Api._update,
+                f"Replace a {label}",
+                True,
+                "Document",
+            ),
+            Operation(
+                "DELETE",
+                f"/api/v1/{kind}/{{id}}",
+                f"{kind}_delete",
+                Api._delete,
+                f"Delete a {label}",
+                True,
+                None,
+                204,
+            ),
+        )
+    ),
+    Operation(
+        "PUT",
+        "/api/v1/users/{id}/password",
+        "user_password",
+        Api._password,
+        "Set a user's password",
+        True,
+        "Password",
+        204,
+    ),
+    Operation(
+        "GET", "/api/v1/sessions", "sessions_list", Api._sessions_list, "Extension-mobility sessions", False
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/sessions/{target}",
+        "sessions_logout",
+        Api._sessions_logout,
+        "Force a logout (user id or MAC)",
+        True,
+    ),
+    Operation("GET", "/api/v1/audit", "audit", Api._audit, "Query the audit log", False),
+    Operation("GET", "/api/v1/openapi.json", "openapi", Api._openapi, "This API's OpenAPI document", False),
+)
 
 
 def _attribution(request: web.Request) -> str:

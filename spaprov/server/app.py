@@ -18,7 +18,7 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_factory, sharing_needed
 from spaprov.clock import Clock, system_clock
 from spaprov.logsafe import install_redaction
-from spaprov.mobility import Mobility, SqliteStateStore, StateError, StateStore, open_state
+from spaprov.mobility import Mobility, SqliteStateStore, StateStore, StateStoreError, open_state
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
 from spaprov.server.admin_auth import authenticate
@@ -51,7 +51,7 @@ def create_app(
     state: str | StateStore | None = None,
     shared_auth: bool | None = None,
 ) -> web.Application:
-    """Raises ConfigError when the profile directory cannot be served at all, and StateError
+    """Raises ConfigError when the profile directory cannot be served at all, and StateStoreError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
     (a dot file, so the reload watcher ignores it).  `shared_auth`: share replay claims and
     failure counts with other processes (spaprov.auth.shared_state); by default only when
@@ -116,7 +116,7 @@ def _open_shared_auth(url: str | None, wanted: bool | None, clock: Clock) -> Sha
     try:
         return SharedAuth(factory, clock)
     except (OSError, ImportError, sqlite3.Error) as error:
-        raise StateError(f"cannot open the shared auth store: {error}") from None
+        raise StateStoreError(f"cannot open the shared auth store: {error}") from None
 
 
 async def _sharing_lockouts(app: web.Application) -> AsyncIterator[None]:

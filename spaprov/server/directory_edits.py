@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from spaprov.config import ConfigError, Problem, load_profile_directory
-from spaprov.config.documents import without_empty_tables
-from spaprov.config.toml_writer import TomlWriteError, dumps
-from spaprov.fileio import atomic_delete, atomic_write
+from spaprov.config.directory_writer import document_bytes, write_files
+from spaprov.config.toml_writer import TomlWriteError
 from spaprov.server.app_reload import reload_now
 from spaprov.server.holder import ConfigHolder
 
@@ -27,9 +26,10 @@ class DirectoryEditor:
         self._lock = asyncio.Lock()  # one edit at a time: each is validated against the last
 
     @staticmethod
-    def render(label: str, document: Mapping[str, Any]) -> bytes:
+    def encode(label: str, document: Mapping[str, Any]) -> bytes:
+        """The file `label` holding `document`; EditRefused for a value that cannot be stored."""
         try:
-            return dumps(without_empty_tables(dict(document))).encode("utf-8")
+            return document_bytes(document)
         except TomlWriteError as error:
             field, _, reason = str(error).partition(": ")
             raise EditRefused([Problem(label, field, reason)]) from None
@@ -42,16 +42,5 @@ class DirectoryEditor:
                 await asyncio.to_thread(load_profile_directory, root, overrides)
             except ConfigError as error:
                 raise EditRefused(list(error.problems)) from None
-            await asyncio.to_thread(_write, root, overrides)
+            await asyncio.to_thread(write_files, root, overrides)
             await reload_now(self.holder)
-
-
-def _write(root: Any, overrides: Mapping[str, bytes | None]) -> None:
-    for label, content in overrides.items():
-        path = root / label
-        if content is None:
-            if path.exists():
-                atomic_delete(path)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, content)

@@ -7,7 +7,7 @@ latency histogram, and gauges read at scrape time.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 Labels = tuple[tuple[str, str], ...]
@@ -37,7 +37,7 @@ class Metrics:
         else:
             self.auth_failures += 1
 
-    def render(self, gauges: Iterable[tuple[str, str, float]]) -> str:
+    def exposition(self, gauges: Iterable[tuple[str, str, float]]) -> str:
         """The exposition text; `gauges` are (name, help, value) read at scrape time."""
         out: list[str] = []
         _family(
@@ -92,6 +92,3 @@ def _family(
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-GaugeSource = Callable[[], Iterable[tuple[str, str, float]]]

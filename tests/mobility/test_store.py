@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spaprov.mobility import SqliteStateStore, StateError, open_state
+from spaprov.mobility import SqliteStateStore, StateStoreError, open_state
 from spaprov.mobility.store import SCHEMA_VERSION
 
 
@@ -43,7 +43,7 @@ def test_newer_schema_is_refused(state_url: str) -> None:
     with store.transaction() as tx:
         tx._db.execute("INSERT INTO schema_version (version) VALUES (99)")
     store.close()
-    with pytest.raises(StateError, match="schema version 99"):
+    with pytest.raises(StateStoreError, match="schema version 99"):
         open_state(state_url)
 
 
@@ -61,7 +61,7 @@ def test_postgres_url_password_never_shows(state_url: str) -> None:
     if not state_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
     bad = state_url.replace("@", "x@", 1)  # a wrong password
-    with pytest.raises(StateError) as raised:
+    with pytest.raises(StateStoreError) as raised:
         open_state(bad)
     assert ":***@" in str(raised.value) and bad.split("@")[0].rsplit(":", 1)[1] not in str(raised.value)
 
@@ -69,9 +69,9 @@ def test_postgres_url_password_never_shows(state_url: str) -> None:
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StateError, match="cannot open the state database"):
+    with pytest.raises(StateStoreError, match="cannot open the state database"):
         SqliteStateStore(path)
-    with pytest.raises(StateError, match="unsupported state URL"):
+    with pytest.raises(StateStoreError, match="unsupported state URL"):
         open_state("redis://x")
 
 

@@ -1,4 +1,5 @@
-"""The simulator reads flat profiles as SPA firmware does (reference §4.1)."""
+"""The simulator reads flat profiles as SPA firmware does (Linksys SPA Provisioning Guide v3.0
+p.28, v3.01 Example 2-2)."""
 
 from __future__ import annotations
 

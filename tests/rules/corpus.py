@@ -1,4 +1,6 @@
-"""Reference §7: verbatim rule strings from public documents and configs.
+"""Verbatim rule strings from public documents and configs: the Sipura, Linksys and Cisco SPA
+provisioning and administration guides, and open-source provisioning templates (FusionPBX,
+wazo-provd-plugins).
 
 `template=True` marks the strings that carry another tool's template placeholders ({{…}}, {$…})
 and are therefore not valid rules.

@@ -1,4 +1,4 @@
-"""Every valid example of reference §7 parses; most are evaluated against a stated phone state."""
+"""Every valid example of the corpus (corpus.py) parses; most are evaluated against a stated phone state."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Macro expansion exactly as the rule-language spec describes it."""
+"""Macro expansion as the SPA provisioning guides describe it ($NAME, $(NAME), $(NAME:p:q); Cisco
+OL-19687-01 pp.55-56, Linksys SPA Provisioning Guide v3.01 p.4-7)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ def test_not_a_number(text: str) -> None:
 
 
 def test_classification_keeps_kind_and_suffix() -> None:
-    assert classify("300") == Version((300,), "", True)
+    assert classify("300") == Version((300,))
     assert classify("2.0.3(0412s)") == Version((2, 0, 3), "0412s")
 
 
