@@ -71,7 +71,7 @@ def create_app(
     app[METRICS] = metrics
     app[ACCOUNTS] = accounts
     app.router.add_get("/healthz", health)
-    Api(holder, mobility, accounts).register(app)
+    Api(holder, mobility, accounts, clock).register(app)
     AdminPages(holder, accounts, metrics, cache, mobility).register(app)
     app.router.add_get("/{tail:.*}", provisioning.get)
     app.router.add_route("*", "/{tail:.*}", provisioning.other_method)
