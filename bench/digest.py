@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.digest_client import authorization, parse_challenge
 from spaprov.auth import CredentialStore, DigestAuthenticator, Verdict
 from spaprov.clock import ManualClock
-from tests.auth.digest_client import authorization, parse_challenge
 
 COUNT = 60_000
 ROUNDS = 3

@@ -13,17 +13,18 @@ import secrets
 import sys
 import tracemalloc
 from collections.abc import Callable
-from functools import _lru_cache_wrapper
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spaprov.rules.macros import _CACHED_TEXT, Template, _compile
-from spaprov.rules.parser import CACHED_RULE_LENGTH, _parse_cached, parse_cached
-from spaprov.rules.urls import CACHED_URL_LENGTH, _split_cached, split_url
-from spaprov.rules.values import _CACHED_TEXT as CACHED_NUMBER_LENGTH
-from spaprov.rules.values import _classify_cached, classify
+from spaprov.rules import caches
+from spaprov.rules.macros import Template
+from spaprov.rules.parser import CACHED_RULE_LENGTH, parse_cached
+from spaprov.rules.urls import CACHED_URL_LENGTH, split_url
+from spaprov.rules.values import classify
+
+CACHED_TEMPLATE_LENGTH = caches.TEMPLATES.key_length
+CACHED_NUMBER_LENGTH = caches.NUMBERS.key_length
 
 
 def retained(fill: Callable[[], object]) -> float:
@@ -40,8 +41,8 @@ def retained(fill: Callable[[], object]) -> float:
 
 def fill_templates(count: int) -> None:
     for _ in range(count):
-        text = "/$A" + secrets.token_hex(_CACHED_TEXT // 2)[: _CACHED_TEXT - 6] + "$MA"
-        assert len(text) == _CACHED_TEXT
+        text = "/$A" + secrets.token_hex(CACHED_TEMPLATE_LENGTH // 2)[: CACHED_TEMPLATE_LENGTH - 6] + "$MA"
+        assert len(text) == CACHED_TEMPLATE_LENGTH
         Template.compile(text)
 
 
@@ -67,14 +68,15 @@ def fill_rules(count: int) -> None:
 
 
 def main() -> None:
-    cases: list[tuple[str, _lru_cache_wrapper[Any], Callable[[int], None]]] = [
-        (f"templates of {_CACHED_TEXT} chars", _compile, fill_templates),
-        (f"URLs of {CACHED_URL_LENGTH} chars", _split_cached, fill_urls),
-        (f"numbers of {CACHED_NUMBER_LENGTH} digits", _classify_cached, fill_numbers),
-        (f"rules of <= {CACHED_RULE_LENGTH} chars (with their templates)", _parse_cached, fill_rules),
+    cases: list[tuple[str, caches.Cache, Callable[[int], None]]] = [
+        (f"templates of {CACHED_TEMPLATE_LENGTH} chars", caches.TEMPLATES, fill_templates),
+        (f"URLs of {CACHED_URL_LENGTH} chars", caches.URLS, fill_urls),
+        (f"numbers of {CACHED_NUMBER_LENGTH} digits", caches.NUMBERS, fill_numbers),
+        (f"rules of <= {CACHED_RULE_LENGTH} chars (with their templates)", caches.RULES, fill_rules),
     ]
-    for label, cache, fill in cases:
-        cache.cache_clear()
+    for label, named, fill in cases:
+        cache = named.cached
+        caches.clear(named)
         size = cache.cache_info().maxsize or 0
         mib = retained(lambda f=fill, n=size: f(n + n // 10))  # type: ignore[misc]
         print(f"{cache.__wrapped__.__qualname__:>18}: {size:5} {label:50} {mib:6.1f} MiB")

@@ -15,10 +15,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spaprov.rules import evaluate, parse
-from spaprov.rules.macros import _compile
-from spaprov.rules.values import _classify_cached
-from tests.rules.corpus import SEED_RULE, VALID
+from spaprov.rules import caches, evaluate, parse
+
+# The seed rule of extension mobility, and the longest rule of the reference corpus (#26); the
+# same texts as tests/helpers/rule_corpus.py, copied: bench does not import tests.
+SEED_RULE = (
+    '("$EMS" eq "mobile" and "$MUID" ne "" and "$MPWD" ne "") ? '
+    "[--uid $MUID$PDOM --pwd $MPWD] http://domain.com/mobilephone.cfg | "
+    '("$PUID" ne "" and "$PPWD" ne "") ? '
+    "[--uid $PUID$PDOM --pwd $PPWD] http://domain.com/hostphone.cfg | http://domain.com/default.cfg"
+)
+LONGEST_NUMBER, LONGEST = (
+    26,
+    (
+        '("$EMS" eq "mobile" and "$MUID" ne "" and "$MPWD" ne "")?[--uid $MUID$PDOM --pwd $MPWD] '
+        "http://10.74.121.51:80/dms/CP-8851-3PCC/8851System.xml|"
+        "http://10.74.121.51:80/dms/CP-8851-3PCC/8851System.xml"
+    ),
+)
 
 MOBILE_STATE = {
     "EMS": "mobile",
@@ -28,7 +42,6 @@ MOBILE_STATE = {
     "PPWD": "host-secret",
     "PDOM": "@example.com",
 }
-LONGEST = max(VALID, key=lambda e: len(e.text))
 
 
 def best_rate(action: Callable[[], object], *, seconds: float = 1.0, rounds: int = 5) -> float:
@@ -52,8 +65,7 @@ def best_rate(action: Callable[[], object], *, seconds: float = 1.0, rounds: int
 
 
 def parse_cold(text: str, kind: str) -> None:
-    _compile.cache_clear()
-    _classify_cached.cache_clear()
+    caches.clear(caches.TEMPLATES, caches.NUMBERS)
     parse(text, kind)
 
 
@@ -72,7 +84,7 @@ def main() -> None:
     print(f"baseline: hand-written seed rule       {baseline:12,.0f} /s")
     for label, text, kind in (
         ("seed rule", SEED_RULE, "profile"),
-        (f"longest corpus rule (#{LONGEST.number}, {len(LONGEST.text)} chars)", LONGEST.text, LONGEST.kind),
+        (f"longest corpus rule (#{LONGEST_NUMBER}, {len(LONGEST)} chars)", LONGEST, "profile"),
     ):
         parsed = parse(text, kind)
         cold = best_rate(lambda t=text, k=kind: parse_cold(t, k))  # type: ignore[misc]

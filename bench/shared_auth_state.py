@@ -47,10 +47,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.digest_client import authorization, parse_challenge
 from bench.serve import Connection, Identity, digest_header, free_port
 from spaprov.auth import CredentialStore, DigestAuthenticator, Verdict
 from spaprov.clock import system_clock
-from tests.auth.digest_client import authorization, parse_challenge
 
 BATCH = 32
 CLAIMS = "CREATE TABLE IF NOT EXISTS nonce_claims (nonce TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL)"

@@ -1,10 +1,14 @@
-"""Atomic file replacement: temp file in the same directory, fsync, rename, directory fsync."""
+"""File I/O mechanics for files other processes also edit: atomic replacement (temp file in
+the same directory, fsync, rename, directory fsync) and an exclusive advisory lock for a
+read-modify-write."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -33,5 +37,19 @@ def fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created 0600, with its directory) for the block.
+    Lock a file beside the data, not the data itself: a file replaced by rename cannot carry
+    the lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
         os.close(fd)

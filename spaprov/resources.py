@@ -1,20 +1,20 @@
-"""Locate the top-level `grammar/` and `templates/` directories.
+"""The package's data folders, `grammar/` and `templates/`, found with importlib.resources.
 
-They live at the top of the source tree (a user decision) and are copied into the package as
-`spaprov/grammar` and `spaprov/templates` when a wheel is built.  A source checkout or an editable
-install finds them one level above the package instead.
+In the source tree the real folders are at the top (a user decision) and spaprov/grammar and
+spaprov/templates are links to them, so one lookup serves a checkout, an editable install and
+an installed wheel (which holds real copies: see the hatch build settings in pyproject.toml).
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def resource_dir(name: str) -> Path:
-    """Return the directory `name` (``"grammar"`` or ``"templates"``), installed or in the tree."""
-    for candidate in (_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"spaprov resource directory {name!r} is missing from the installation")
+    """The package folder `name` (``"grammar"`` or ``"templates"``) as a filesystem path, which
+    is what Lark and Jinja2's FileSystemLoader read from."""
+    folder = files("spaprov") / name
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise FileNotFoundError(f"spaprov resource directory {name!r} is missing from the installation")
+    return folder

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test directory: the state store on each backend.
+"""Fixtures shared by every test directory: the state store on each backend, and a private copy
+of the sample site with real aiohttp servers on it.
 
 The PostgreSQL runs need `SPAPROV_TEST_POSTGRES` (a database URL; .ci/run starts a real server
 and sets it).  Without it they are skipped locally, and fail in CI, where they must run.
@@ -8,15 +9,21 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from spaprov.clock import ManualClock
+from spaprov.server.app import create_app
+from tests.helpers.site import ServerFactory, copy_sample
 
 POSTGRES = os.environ.get("SPAPROV_TEST_POSTGRES", "")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty state store URL: SQLite in tmp, or a private schema in PostgreSQL."""
     if request.param == "sqlite":
@@ -37,3 +44,21 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A private copy of the sample site that a test may edit."""
+    return copy_sample(tmp_path / "site")
+
+
+@pytest.fixture
+async def start(
+    aiohttp_server: Callable[[web.Application], Awaitable[TestServer]],
+) -> AsyncIterator[ServerFactory]:
+    async def factory(site: Path, **kwargs: object) -> TestServer:
+        kwargs.setdefault("watch_interval", None)
+        kwargs.setdefault("clock", ManualClock())
+        return await aiohttp_server(create_app(site, **kwargs))  # type: ignore[arg-type]
+
+    yield factory

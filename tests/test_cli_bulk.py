@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,7 @@ import pytest
 from spaprov.auth import CredentialStore, ha1
 from spaprov.config import load_profile_directory
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_profiles"
 HEADER = ["id", "display_name", "em_profiles", "default_profile", "password"]
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    target = tmp_path / "site"
-    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns(".spaprov-state*"))
-    return target
 
 
 def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
@@ -38,6 +29,7 @@ def spaprov(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_import_1000_users(site: Path, tmp_path: Path) -> None:
     rows = [[f"user{n:04d}", f"User {n}", "alice;bob", "bob", f"pin{n}"] for n in range(1000)]
     done = spaprov("import", str(write_csv(tmp_path / "users.csv", rows)), "--profiles", str(site))

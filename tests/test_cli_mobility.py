@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from spaprov.phone import SpaPhone, StepReport
-from tests.mobility.conftest import free_port, make_site
-from tests.test_cli_serve import Served, serve
+from tests.helpers.cli import Served, serve
+from tests.helpers.mobility import make_site
+from tests.helpers.site import free_port
 
 
 @pytest.fixture
@@ -66,6 +67,7 @@ def test_failed_login_exits_1_and_says_why(live: tuple[Served, Path, str]) -> No
     assert "login alice: FAILED: 401: Unauthorized" in done.stdout
 
 
+@pytest.mark.slow
 def test_sessions_list_forced_logout_and_audit(live: tuple[Served, Path, str]) -> None:
     served, _, state = live
     assert phone(served.url, "login", "bob", stdin="host-secret\n5678\n").returncode == 0

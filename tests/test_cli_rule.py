@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.rules.corpus import SEED_RULE
+from tests.helpers.rule_corpus import SEED_RULE
 
 SPAPROV = [sys.executable, "-m", "spaprov"]
 

@@ -3,62 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample_profiles"
-AGENT = "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def spaprov(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spaprov", *args], capture_output=True, text=True, timeout=60
-    )
-
-
-class Served:
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
-        self.process, self.url = process, url
-
-
-def serve(*args: str, port: int | None = None) -> Iterator[Served]:
-    port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "spaprov", "serve", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert process.poll() is None, process.communicate()[0]
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-    scheme = "https" if "--tls-cert" in args else "http"
-    try:
-        yield Served(process, f"{scheme}://127.0.0.1:{port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+from tests.helpers.cli import Served, serve, spaprov
+from tests.helpers.site import SAMPLE, free_port
+from tests.helpers.site import SPA_AGENT as AGENT
 
 
 @pytest.fixture
@@ -150,6 +104,7 @@ def test_render_prints_what_the_phone_receives(server: Served) -> None:
     assert "<User_ID_1_>1000</User_ID_1_>" in host.stdout
 
 
+@pytest.mark.slow
 def test_render_errors_are_clear() -> None:
     unknown = spaprov("render", "--profiles", str(SAMPLE), "--device", "00aabbccddee")
     assert unknown.returncode == 1 and "no device 00aabbccddee" in unknown.stderr

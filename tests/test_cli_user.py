@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from spaprov.auth import CredentialStore, ha1
 
 
@@ -19,6 +21,7 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_add_passwd_list_del(tmp_path: Path) -> None:
     (tmp_path / "site.toml").write_text('[site]\nrealm = "example"\n')
     common = ("--profiles", str(tmp_path))

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.auth.digest_client import authorization, parse_challenge
-from tests.test_cli_serve import SAMPLE, serve
+from tests.helpers.cli import serve
+from tests.helpers.digest_client import authorization, parse_challenge
+from tests.helpers.site import SPA_AGENT as AGENT
+from tests.helpers.site import copy_sample
 
-AGENT = "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
 
-
+@pytest.mark.slow
 def test_two_workers_share_the_port_and_the_nonce_secret(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    shutil.copytree(SAMPLE, site, ignore=shutil.ignore_patterns(".spaprov-state*"))
+    site = copy_sample(tmp_path / "site")
     state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
     for served in serve("--profiles", str(site), "--state", state, "--workers", "2"):
         statuses = []

@@ -1,55 +1,46 @@
-"""A wheel installed into a fresh virtualenv finds its grammar from any directory."""
+"""The grammar and the templates are package data: found through importlib.resources in the
+checkout, and shipped as real files inside a built wheel."""
 
 from __future__ import annotations
 
-import os
+import stat
 import subprocess
 import sys
-import venv
+import zipfile
+from importlib.resources import files
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+from spaprov.resources import resource_dir
+from tests.helpers.site import ROOT
 
 
-def test_wheel_in_a_fresh_venv_parses_a_rule(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
+def test_the_package_folders_are_the_top_level_ones() -> None:
+    for name in ("grammar", "templates"):
+        assert resource_dir(name) == files("spaprov") / name
+        assert resource_dir(name).resolve() == (ROOT / name).resolve()
+
+
+@pytest.mark.packaging
+def test_a_built_wheel_holds_the_grammar_and_every_template(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(ROOT)],
         check=True,
         timeout=300,
     )
-    (wheel,) = wheels.glob("spaprov-*.whl")
-    env_dir = tmp_path / "fresh"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, timeout=600)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    done = subprocess.run(
-        [
-            str(env_dir / "bin" / "spaprov"),
-            "rule",
-            "eval",
-            '("$EMS" eq "mobile")? /m.cfg | /d.cfg',
-            "--set",
-            "EMS=mobile",
-            "--json",
-        ],
-        cwd=elsewhere,
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert '"path": "/m.cfg"' in done.stdout
-    located = subprocess.run(
-        [str(python), "-c", "import spaprov.resources as r; print(r.resource_dir('grammar'))"],
-        cwd=elsewhere,
-        env=clean_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert str(env_dir) in located.stdout, "the grammar must come from the installed package"
+    (wheel,) = tmp_path.glob("spaprov-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {
+            info.filename: stat.S_ISREG(info.external_attr >> 16)
+            for info in archive.infolist()
+            if info.filename.startswith(("spaprov/grammar/", "spaprov/templates/"))
+        }
+    expected = {
+        f"spaprov/{path.relative_to(ROOT).as_posix()}"
+        for folder in ("grammar", "templates")
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file()
+    }
+    assert set(shipped) == expected
+    assert all(shipped.values()), "the wheel must hold real files, not links"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from types import MappingProxyType
 
 import pytest
@@ -14,8 +13,8 @@ from spaprov.config.models import MODELS
 from spaprov.config.schema import Config, Device, Line, ProfileContent, User
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
+from tests.helpers.site import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_profiles"
 CONFIG = load_profile_directory(SAMPLE)
 DEVICE = CONFIG.devices["001122334455"]
 BUILDER = ProfileBuilder(Renderer())

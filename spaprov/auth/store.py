@@ -4,17 +4,15 @@ Two files in the same layout, `user:realm:HA1-hex`, read and written with passli
   credentials.htdigest          MD5 HA1: Apache's format, so `htdigest` and passlib tools still
                                 work on it (SPA5x5 firmware only speaks MD5).
   credentials.htdigest.sha256   SHA-256 HA1 (RFC 7616 §3.4.2) for clients that prefer it.
-Both are written atomically (temp file, fsync, rename, directory fsync), mode 0600, under an
-exclusive lock so that concurrent `spaprov user` commands cannot lose each other's changes.
+Both are written atomically, mode 0600, under an exclusive lock so that concurrent
+`spaprov user` commands cannot lose each other's changes (the mechanics are spaprov.fileio's).
 A user present only in the MD5 file (added with Apache's tool) authenticates with MD5 only.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
 import re
 import stat
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from pathlib import Path
 from passlib.apache import HtdigestFile
 
 from spaprov.auth.digest import ha1
-from spaprov.fileio import atomic_write
+from spaprov.fileio import atomic_write, exclusive_lock
 
 log = logging.getLogger("spaprov.auth")
 
@@ -97,15 +95,9 @@ class CredentialStore:
     def _locked(self) -> Iterator[tuple[HtdigestFile, HtdigestFile]]:
         """Exclusive read-modify-write of both files (a lock file beside them: the files
         themselves are replaced by rename, so they cannot carry the lock)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(f".{self.path.name}.lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusive_lock(self.path.with_name(f".{self.path.name}.lock")):
             self.load()  # validate, and see changes made by others since we last read
             yield _htdigest(self.path), _htdigest(self.sha256_path)
-        finally:
-            os.close(fd)
 
     def _save(self, md5_file: HtdigestFile, sha_file: HtdigestFile) -> None:
         atomic_write(self.sha256_path, sha_file.to_string())

@@ -1,6 +1,7 @@
 """Extension-mobility policy and its durable state (sessions, audit)."""
 
-from spaprov.mobility.policy import Action, Decision, Mobility, forced_logout
+from spaprov.mobility.policy import Action, Decision, forced_logout
+from spaprov.mobility.runner import Mobility
 from spaprov.mobility.store import (
     AuditEntry,
     PostgresStateStore,

@@ -20,23 +20,19 @@ keep logging each other out).  It is acknowledged by the phone's authenticated h
 for phones without host credentials (they fall back to the unauthenticated default profile), by
 the same user's authenticated mobile fetch at least LOGOUT_ACK_DELAY after the logout profile
 was first served: by then the phone has dropped the credentials, so they were typed in again.
+
+Pure decisions: each function here takes a Transaction and the time and returns a Decision;
+spaprov.mobility.runner runs them on the state thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
 
-from spaprov.clock import Clock
 from spaprov.config.schema import MobilityPolicy
-from spaprov.mobility.audit_writer import AuditWriter
-from spaprov.mobility.store import Session, StateStore, Transaction
+from spaprov.mobility.store import Session, Transaction
 
-T = TypeVar("T")
 TOUCH_INTERVAL = 60.0  # last_seen is refreshed at most once a minute: no write per resync
 RETRY_AFTER_BUSY = 5
 # A mobile fetch this long after the logout profile was first served is a new login, not the
@@ -56,81 +52,6 @@ class Decision:
     action: Action
     reason: str = ""
     session: Session | None = None
-
-
-class Mobility:
-    """Runs policy decisions on a single state thread (SQLite connections are not shared)."""
-
-    def __init__(self, store: StateStore, clock: Clock) -> None:
-        self.store = store
-        self._clock = clock
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spaprov-state")
-        self.logins_in_progress = 0
-        # Entries strangers can cause (failed logins, refusals) go here, not to the executor.
-        self.audit = AuditWriter(store, clock)
-
-    async def _run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
-        def job() -> T:
-            with self.store.transaction(write=write) as tx:
-                return work(tx)
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
-
-    async def read(self, work: Callable[[Transaction], T]) -> T:
-        """Run `work` in a read transaction on the state thread."""
-        return await self._run(work, write=False)
-
-    async def write(self, work: Callable[[Transaction], T]) -> T:
-        return await self._run(work)
-
-    async def mobile_fetch(self, policy: MobilityPolicy, user_id: str, device: str, client: str) -> Decision:
-        now = self._clock()
-        # Most mobile fetches are a logged-in phone resyncing: decided by a read, no write lock.
-        seen = await self._run(lambda tx: _peek(tx, policy, user_id, device, now), write=False)
-        if seen is not None:
-            return seen
-        resumed = await self._run(lambda tx: _resume(tx, policy, user_id, device, client, now))
-        if resumed is not None:
-            return resumed
-        if self.logins_in_progress >= policy.max_concurrent_logins:
-            return Decision(Action.BUSY, f"{self.logins_in_progress} logins in progress")
-        self.logins_in_progress += 1
-        try:
-            return await self._run(lambda tx: _login(tx, policy, user_id, device, client, now))
-        finally:
-            self.logins_in_progress -= 1
-
-    async def host_fetch(self, device: str, client: str) -> None:
-        """The phone fetched its host profile, authenticated as its own host user: whoever was
-        logged in on it has logged out, and it has heard of any logout policy decided."""
-        now = self._clock()
-        pending = await self._run(
-            lambda tx: bool(tx.active_sessions_on_device(device)) or tx.unacknowledged_end_on_device(device),
-            write=False,
-        )
-        if pending:
-            await self._run(lambda tx: _logged_out(tx, device, client, now))
-
-    def audit_soon(
-        self,
-        event: str,
-        user_id: str | None,
-        device: str | None,
-        client: str | None,
-        detail: str | None = None,
-    ) -> None:
-        """Record an audit entry without making anyone wait: it goes to the bounded, batched
-        writer (coalesced, or dropped and counted under a flood), never to the state thread."""
-        self.audit.submit(event, user_id, device, client, detail)
-
-    async def drain(self) -> None:
-        """Write every pending audit entry now."""
-        await asyncio.to_thread(self.audit.flush)
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self.audit.close)
-        self._executor.shutdown(wait=True)
-        self.store.close()
 
 
 def _session_here(tx: Transaction, user_id: str, device: str) -> Session | None:
@@ -164,7 +85,7 @@ def _pending_logout(
     return None
 
 
-def _peek(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, now: float) -> Decision | None:
+def peek(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, now: float) -> Decision | None:
     """The decision when it needs no write (a live session not yet due a touch, or a pending
     logout); None when the writing path must decide."""
     session = _session_here(tx, user_id, device)
@@ -175,7 +96,7 @@ def _peek(tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, no
     return Decision(Action.SERVE, "resumed", session)
 
 
-def _resume(
+def resume(
     tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str, now: float
 ) -> Decision | None:
     """The decision for a phone already logged in (or told to log out); None for a new login."""
@@ -198,10 +119,10 @@ def _resume(
     return Decision(Action.SERVE, "resumed", session)
 
 
-def _login(
+def login(
     tx: Transaction, policy: MobilityPolicy, user_id: str, device: str, client: str, now: float
 ) -> Decision:
-    again = _resume(tx, policy, user_id, device, client, now)  # another request may have won the race
+    again = resume(tx, policy, user_id, device, client, now)  # another request may have won the race
     if again is not None:
         return again
     elsewhere = []
@@ -244,7 +165,7 @@ def _login(
     return Decision(Action.SERVE, "login", session)
 
 
-def _logged_out(tx: Transaction, device: str, client: str, now: float) -> None:
+def logged_out(tx: Transaction, device: str, client: str, now: float) -> None:
     for session in tx.active_sessions_on_device(device):
         tx.end_session(session, now, "logout", tell_phone=False)
         tx.audit(now, "logout", user_id=session.user_id, device=device, client=client)

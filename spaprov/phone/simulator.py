@@ -1,11 +1,9 @@
 """An SPA5x5 phone, simulated: boot, resync, Login and Logout against a real server.
 
-On each resync the phone evaluates Profile_Rule, Profile_Rule_B, _C and _D in order with
-spaprov.rules (the same evaluation the server's routes come from), runs the chosen alternative's
-assignments, and fetches its URL with a real SPA User-Agent, answering Digest challenges with the
-rule's --uid/--pwd.  A fetched profile updates the parameters the phone knows (unknown ones are
-ignored, absent ones stay).  When a profile changes what the rule depends on (the rule itself, the
-EM state or credentials), the real phone reboots and resyncs; the simulator resyncs again.
+The HTTP client around spaprov.phone.firmware: the firmware's state machine decides which URL
+each resync fetches and what the fetched profile changes; this module fetches them with aiohttp
+and a real SPA User-Agent, answering Digest challenges with the rule's --uid/--pwd, and reports
+each step.
 """
 
 from __future__ import annotations
@@ -15,22 +13,8 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from spaprov.config.models import MODELS, PhoneModel
-from spaprov.phone.flat_profile import ProfileFormatError, parse_flat_profile
+from spaprov.phone.firmware import MAX_ROUNDS, Round, identity_macros, rule_state
 from spaprov.phone.parameters import factory_defaults
-from spaprov.rules import RuleSyntaxError, StateError, evaluate
-from spaprov.rules.macros import FLAT_PROFILE_NAMES
-
-RULE_PARAMETERS = ("Profile_Rule", "Profile_Rule_B", "Profile_Rule_C", "Profile_Rule_D")
-# A change to any of these makes the phone reboot and evaluate its rules again.
-_REEVALUATE_ON = frozenset(RULE_PARAMETERS) | {
-    "EM_Login_State",
-    "EM_User_Domain",
-    "EM_Phone_User_ID",
-    "EM_Phone_Password",
-    "EM_Mobile_User_ID",
-    "EM_Mobile_Password",
-}
-MAX_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -134,46 +118,18 @@ class SpaPhone:
         return self._report(action, ok, fetches, message)
 
     async def _one_round(self, fetches: list[Fetch], provisioning_state: str) -> tuple[bool, bool, str]:
-        """Evaluate the four rules in order; (re-evaluation needed, success, failure message)."""
-        reevaluate = False
-        for rule_name in RULE_PARAMETERS:
-            rule = self.parameters.get(rule_name, "")
-            if not rule.strip():
-                continue
-            try:
-                result = evaluate(rule, self.macros(provisioning_state))
-            except RuleSyntaxError as error:
-                return False, False, f"{rule_name} does not parse: {error}"
-            except StateError as error:  # e.g. an expansion past the bound: the phone cannot fetch
-                return False, False, f"{rule_name} cannot be evaluated: {error}"
-            if result.alternative is None:
-                continue
-            for name, value in result.assignments:
-                self.parameters[name] = value
-            if result.url is None:
-                continue
-            fetch, body = await self._fetch(result.url, result.options.uid, result.options.pwd)
+        """One firmware round over the four rules; (re-evaluation needed, success, failure message)."""
+        round_ = Round(self.parameters, self._identity(provisioning_state))
+        while (request := round_.next_fetch()) is not None:
+            fetch, body = await self._fetch(request.url, request.uid, request.pwd)
             fetches.append(fetch)
             if body is None:
-                return False, False, fetch.note or f"{rule_name}: HTTP {fetch.status}"
-            try:
-                received = parse_flat_profile(body)
-            except ProfileFormatError as error:
-                return False, False, f"{rule_name}: corrupt profile: {error}"
-            reevaluate = self._apply(received) or reevaluate
-            if reevaluate:
-                break  # the phone reboots with the new settings
-        return reevaluate, True, ""
-
-    def _apply(self, received: dict[str, str]) -> bool:
-        changed = False
-        for name, value in received.items():
-            if name not in self.parameters:
-                continue  # not a parameter of this phone: ignored, as the firmware does
-            if self.parameters[name] != value and name in _REEVALUATE_ON:
-                changed = True
-            self.parameters[name] = value
-        return changed
+                round_.fail(fetch.note or f"{request.rule_name}: HTTP {fetch.status}")
+            else:
+                round_.receive(body)
+        if round_.failure is not None:
+            return False, False, round_.failure
+        return round_.reevaluate, True, ""
 
     async def _fetch(self, url: str, uid: str | None, pwd: str | None) -> tuple[Fetch, bytes | None]:
         if not url.lower().startswith(("http://", "https://")):
@@ -194,16 +150,10 @@ class SpaPhone:
 
     def macros(self, provisioning_state: str = "1") -> dict[str, str]:
         """The phone's state as the rule language sees it."""
-        state = {name: self.parameters[name] for name in FLAT_PROFILE_NAMES if name in self.parameters}
-        state.update(
-            MA=self.mac,
-            PN=self.model.name,
-            PSN=self.model.name.removeprefix("SPA"),
-            SN=self.serial,
-            SWVER=self.firmware,
-            PRVST=provisioning_state,
-        )
-        return state
+        return rule_state(self.parameters, self._identity(provisioning_state))
+
+    def _identity(self, provisioning_state: str) -> dict[str, str]:
+        return identity_macros(self.mac, self.model, self.serial, self.firmware, provisioning_state)
 
     def _report(self, action: str, ok: bool, fetches: list[Fetch], message: str) -> StepReport:
         p = self.parameters

@@ -7,7 +7,6 @@ OpenAPI document, so the two cannot drift apart.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from spaprov.auth.admins import AdminAccounts
+from spaprov.clock import Clock
 from spaprov.config.documents import KINDS, device_document, profile_document, user_document
 from spaprov.config.loader import ID_NAME, MAC_NAME
 from spaprov.mobility import Mobility, forced_logout
@@ -47,8 +47,11 @@ class Operation:
 
 
 class Api:
-    def __init__(self, holder: ConfigHolder, mobility: Mobility, accounts: AdminAccounts) -> None:
+    def __init__(
+        self, holder: ConfigHolder, mobility: Mobility, accounts: AdminAccounts, clock: Clock
+    ) -> None:
         self.holder = holder
+        self.clock = clock
         self.mobility = mobility
         self.accounts = accounts
         self.editor = DirectoryEditor(holder)
@@ -89,7 +92,7 @@ class Api:
         device: str | None = None,
     ) -> None:
         """Record who changed what, durably, before the change is acknowledged."""
-        now, client = time.time(), request.remote
+        now, client = self.clock(), request.remote
         detail = f"{what} by {_attribution(request)}"
         await self.mobility.write(
             lambda tx: tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
@@ -285,7 +288,7 @@ class Api:
 
     async def _sessions_logout(self, request: web.Request, _: Operation) -> web.Response:
         target = request.match_info["target"]
-        now, client, detail = time.time(), request.remote, f"by {_attribution(request)}"
+        now, client, detail = self.clock(), request.remote, f"by {_attribution(request)}"
         ended = await self.mobility.write(
             lambda tx: forced_logout(tx, target, now, client=client, detail=detail)
         )
@@ -295,7 +298,7 @@ class Api:
 
     async def _audit(self, request: web.Request, _: Operation) -> web.Response:
         try:
-            since = parse_since(request.query["since"], time.time()) if "since" in request.query else None
+            since = parse_since(request.query["since"], self.clock()) if "since" in request.query else None
         except (ValueError, OverflowError) as error:
             raise ApiError(400, "bad_request", str(error)[:200]) from None
         limit = _audit_limit(request.query.get("limit", "1000"))

@@ -98,7 +98,7 @@ def create_app(
         app[SHARED_AUTH] = shared
         app.cleanup_ctx.append(_sharing_lockouts)
     app.router.add_get("/healthz", health)
-    Api(holder, mobility, accounts).register(app)
+    Api(holder, mobility, accounts, clock).register(app)
     AdminPages(holder, accounts, metrics, cache, mobility).register(app)
     app.router.add_get("/{tail:.*}", provisioning.get)
     app.router.add_route("*", "/{tail:.*}", provisioning.other_method)

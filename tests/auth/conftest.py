@@ -10,10 +10,7 @@ from aiohttp.test_utils import TestServer
 from spaprov.auth import CredentialStore, DigestAuthenticator
 from spaprov.clock import ManualClock
 from spaprov.server.digest_guard import IDENTITY, DigestGuard
-
-REALM = "spaprov-test"
-SECRET = b"0123456789abcdef0123456789abcdef"
-USERS = {"alice@example.com": "1234", "bob@example.com": "5678", "conf-room-1@example.com": "host-secret"}
+from tests.helpers.auth import REALM, SECRET, USERS
 
 
 @pytest.fixture

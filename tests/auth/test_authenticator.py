@@ -8,8 +8,8 @@ import pytest
 
 from spaprov.auth import DigestAuthenticator, Verdict
 from spaprov.clock import ManualClock
-from tests.auth.conftest import REALM, SECRET
-from tests.auth.digest_client import authorization, parse_challenge
+from tests.helpers.auth import REALM, SECRET
+from tests.helpers.digest_client import authorization, parse_challenge
 
 URI = "/mobilephone.cfg"
 CLIENT = "192.0.2.10"

@@ -20,7 +20,7 @@ from spaprov.auth.shared_state import (
     sharing_needed,
 )
 from spaprov.clock import ManualClock
-from tests.auth.digest_client import authorization, parse_challenge
+from tests.helpers.digest_client import authorization, parse_challenge
 
 REALM, USER, PASSWORD, URI = "shared", "desk-1@example.com", "secret", "/hostphone.cfg"
 

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from spaprov.config import ConfigError, load_profile_directory
-
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_profiles"
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    target = tmp_path / "site"
-    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns(".spaprov-state*"))
-    return target
+from tests.helpers.site import SAMPLE
 
 
 def replace(path: Path, old: str, new: str) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from spaprov.mobility import SqliteStateStore
 from spaprov.mobility.store import Transaction
-from tests.mobility.conftest import CONF_ROOM, ROOM_2, Starter, free_port, make_site
+from tests.helpers.mobility import ROOM_2, Starter, make_site
+from tests.helpers.site import CONF_ROOM, free_port
 
 
 async def test_conference_phone_boots_default_then_host(live: Starter) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.auth.digest_client import authorization, parse_challenge
-from tests.mobility.conftest import CONF_ROOM, ROOM_2, Starter, free_port, make_site
+from tests.helpers.digest_client import authorization, parse_challenge
+from tests.helpers.mobility import ROOM_2, Starter, make_site
+from tests.helpers.site import CONF_ROOM, free_port
 
 ROOM_2_AGENT = f"Cisco/SPA504G-7.5.5 ({ROOM_2.upper()})(CBT0000002)"
 

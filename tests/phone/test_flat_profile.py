@@ -7,6 +7,7 @@ import pytest
 
 from spaprov.config.models import MODELS
 from spaprov.phone import ProfileFormatError, SpaPhone, parse_flat_profile
+from spaprov.phone.firmware import apply_profile
 
 
 def test_last_occurrence_wins_values_trimmed_newlines_become_spaces() -> None:
@@ -47,7 +48,9 @@ def test_corrupt_profiles_are_refused(body: bytes, message: str) -> None:
 def test_unknown_parameters_are_ignored_and_absent_ones_unchanged() -> None:
     phone = SpaPhone("001122334455", MODELS["SPA502G"], "/default.cfg")
     phone.parameters["Station_Name"] = "Kept"
-    changed = phone._apply({"Text_Logo": "Acme", "Not_A_Parameter": "x", "User_ID_2_": "9"})
+    changed = apply_profile(
+        phone.parameters, {"Text_Logo": "Acme", "Not_A_Parameter": "x", "User_ID_2_": "9"}
+    )
     assert not changed
     assert phone.parameters["Text_Logo"] == "Acme" and phone.parameters["Station_Name"] == "Kept"
     assert "Not_A_Parameter" not in phone.parameters and "User_ID_2_" not in phone.parameters  # 1 line key

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spaprov.rules import RuleSyntaxError, evaluate, format_rule, lint, parse
-from tests.rules.corpus import CORPUS, SEED_RULE
+from tests.helpers.rule_corpus import CORPUS, SEED_RULE
 
 SPACE = st.sampled_from(["", " ", "  ", "\t", "\n"])
 MACROS = [
@@ -112,6 +113,7 @@ def rules(draw: st.DrawFn) -> str:
     return f"{draw(SPACE)}|{draw(SPACE)}".join(alternatives)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(rules())
 def test_format_round_trips(text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spaprov.rules import evaluate, parse
-from tests.rules.corpus import SEED_RULE
+from tests.helpers.rule_corpus import SEED_RULE
 
 MOBILE = "http://domain.com/mobilephone.cfg"
 HOST = "http://domain.com/hostphone.cfg"

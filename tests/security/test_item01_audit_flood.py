@@ -20,7 +20,7 @@ from spaprov.clock import ManualClock, system_clock
 from spaprov.mobility import open_state
 from spaprov.mobility.audit_writer import AuditWriter
 from spaprov.server.app import MOBILITY
-from tests.server.conftest import ServerFactory
+from tests.helpers.site import ServerFactory
 
 DISTINCT, REPEATS = 3000, 1000  # made-up users, then the first REPEATS of them once more
 CAPACITY = 1000  # a small audit buffer, so that a short flood shows drops

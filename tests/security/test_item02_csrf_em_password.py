@@ -14,11 +14,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from aiohttp.test_utils import TestServer
 
 from spaprov.auth import CredentialStore
 from spaprov.auth.digest import ha1
-from tests.security._csrf_helpers import (
+from tests.helpers.browser import (
     ALICE,
     ServerMaker,
     attacker_site,
@@ -28,7 +29,7 @@ from tests.security._csrf_helpers import (
     needs_chromium,
     origin_of,
 )
-from tests.server.conftest import ServerFactory
+from tests.helpers.site import ServerFactory
 
 REALM = "prov.example.com"
 
@@ -58,6 +59,7 @@ async def post(
 
 
 # -- the reported attack, in a real browser ----------------------------------------------------------
+@pytest.mark.browser
 @needs_chromium
 async def test_a_foreign_page_cannot_change_the_password_through_chromium(
     start: ServerFactory, site: Path, aiohttp_server: ServerMaker

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.security._csrf_helpers import ALICE
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.browser import ALICE
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
 
 async def test_wrong_current_passwords_lock_the_user_out(start: ServerFactory, site: Path) -> None:

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.config import ConfigError, load_profile_directory
-from tests.security._csrf_helpers import (
+from tests.helpers.browser import (
     ServerMaker,
     attacker_site,
     auto_submit,
@@ -26,7 +26,7 @@ from tests.security._csrf_helpers import (
     needs_chromium,
     origin_of,
 )
-from tests.server.conftest import ServerFactory
+from tests.helpers.site import ServerFactory
 
 ADMIN = ("admin", "admin-secret")
 MALLORY = {"id": "mallory", "display_name": "Mallory", "em_profiles": ["bob"]}
@@ -63,6 +63,7 @@ def assert_api_error(response: httpx.Response, status: int, code: str) -> None:
 
 
 # -- the reported attack, in a real browser ----------------------------------------------------------
+@pytest.mark.browser
 @needs_chromium
 async def test_a_foreign_text_plain_form_cannot_create_a_user(
     api: TestServer, site: Path, aiohttp_server: ServerMaker

@@ -21,8 +21,8 @@ import pytest
 from spaprov.auth.admins import AdminAccounts
 from spaprov.rules import ExpansionTooLarge, evaluate, parse
 from spaprov.rules.macros import MAX_EXPANDED_VALUE, MAX_EXPANSION_TOTAL
-from tests.rules.corpus import SEED_RULE
-from tests.server.conftest import ServerFactory
+from tests.helpers.rule_corpus import SEED_RULE
+from tests.helpers.site import ServerFactory
 
 VIEWER = ("viewer", "viewer-secret")
 BOMB_RULE = "http://x/" + "$A" * 8176  # 16,361 characters: under the parser's 16 KiB limit
@@ -35,6 +35,7 @@ def rss_bytes() -> int:
     raise AssertionError("no VmRSS in /proc/self/status")
 
 
+@pytest.mark.slow
 async def test_viewer_cannot_grow_the_server_with_a_macro_bomb(start: ServerFactory, site: Path) -> None:
     AdminAccounts(site / "admins.toml").set(VIEWER[0], "viewer", VIEWER[1])
     server = await start(site)
@@ -118,6 +119,7 @@ def test_huge_numbers_are_a_clear_error_rather_than_a_crash() -> None:
     assert raised.value.where == "alternative 1, comparison 1: the right operand"
 
 
+@pytest.mark.slow
 def test_rule_caches_keep_no_long_texts() -> None:
     """500 distinct rules with a 4,000-character URL (under every limit) leave nothing behind:
     before, the parsed-rule, template and split-URL caches kept each of them (~10 MB)."""

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from spaprov.auth import CredentialStore
 from spaprov.clock import ManualClock
 from spaprov.mobility.policy import LOGOUT_ACK_DELAY
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
 ADMIN = ("admin", "admin-secret")
 ROOM_2 = "00aabbccddee"

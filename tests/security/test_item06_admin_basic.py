@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.clock import ManualClock
 from spaprov.server.app import METRICS
-from tests.security._authstate_helpers import ADMIN_NAME, ADMIN_PASSWORD, get, set_admin
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, get, set_admin
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
 GUESSERS = 64
 PROBES = 60
@@ -84,6 +84,7 @@ async def guess(session: aiohttp.ClientSession, url: str, index: int, stop: asyn
     return statuses
 
 
+@pytest.mark.slow
 async def test_default_cfg_stays_fast_during_basic_guessing(start: ServerFactory, site: Path) -> None:
     set_admin(site)
     server: TestServer = await start(site)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.security._authstate_helpers import ADMIN_NAME, ADMIN_PASSWORD, get, set_admin
-from tests.security.test_item11_reload_keeps_replay import change_auth
-from tests.server.conftest import ServerFactory, holder_of
+from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, change_auth, get, set_admin
+from tests.helpers.site import ServerFactory, holder_of
 
 
 async def guesses(server: object, name: str, count: int) -> list[int]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from spaprov.auth.throttle import FailureThrottle
 from spaprov.clock import ManualClock
-from tests.auth.digest_client import authorization
-from tests.security._authstate_helpers import HOST_USER, challenge, digest_header, get
-from tests.server.conftest import ServerFactory, holder_of
+from tests.helpers.auth import HOST_USER, challenge, digest_header, get
+from tests.helpers.digest_client import authorization
+from tests.helpers.site import ServerFactory, holder_of
 
 FLOOD = 60
 
@@ -56,6 +58,7 @@ def test_unknown_names_lock_out_like_known_ones() -> None:
         assert throttle.retry_after(user, "10.0.0.1") == 300
 
 
+@pytest.mark.slow
 async def test_flood_of_made_up_users_does_not_unlock_the_victim(start: ServerFactory, site: Path) -> None:
     server = await start(site)
     # A small table stands in for the 100,000-key one, so the flood stays small.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from spaprov.logsafe import field, quoted
-from tests.server.conftest import ServerFactory
+from tests.helpers.site import ServerFactory
 
 FORGED = (
     "/x%0a2026-11-30%2012:00:00%20INFO%20spaprov.access:%20GET%20/admin%20200"

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spaprov.server.app import MOBILITY
-from tests.security._authstate_helpers import (
+from tests.helpers.auth import (
     ADMIN_NAME,
     ADMIN_PASSWORD,
     HOST_USER,
@@ -21,7 +21,7 @@ from tests.security._authstate_helpers import (
     raw_request,
     set_admin,
 )
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
 HOSTILE = [b"\xff" * 32, "é".encode() * 16, b"\x80abc"]
 

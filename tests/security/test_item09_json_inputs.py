@@ -13,8 +13,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
-from tests.security._csrf_helpers import ALICE
-from tests.server.conftest import ServerFactory
+from tests.helpers.browser import ALICE
+from tests.helpers.site import ServerFactory
 
 ADMIN = ("admin", "admin-secret")
 DEEP = b'{"rule": "/x", "state": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"

@@ -24,7 +24,7 @@ import pytest
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.logsafe import redact_secrets, redact_url
-from tests.server.conftest import ServerFactory, holder_of
+from tests.helpers.site import ServerFactory, holder_of
 
 BASIC_SECRET = "YWRtaW46aHVudGVyMi1zM2NyZXQ="  # admin:hunter2-s3cret
 DIGEST_RESPONSE = "6629fae49393a05397450978507c4ef1"
@@ -172,6 +172,7 @@ def raw_exchange(port: int, request: str) -> bytes:
         return connection.recv(4096)
 
 
+@pytest.mark.slow
 def test_workers_keep_the_state_url_off_argv_and_redact_aiohttp_logs(site: Path, tmp_path: Path) -> None:
     """`serve --workers 2` as a real process tree: no worker carries the state URL on its command
     line or in its environment, and every worker's stderr masks a rejected Authorization line."""
@@ -249,6 +250,8 @@ async def test_healthz_shows_no_secret_and_problems_only_to_administrators(
 POSTGRES = os.environ.get("SPAPROV_TEST_POSTGRES", "")
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES, reason="set SPAPROV_TEST_POSTGRES=postgresql://… to run against PostgreSQL")
 def test_postgres_password_from_libpq_passfile_or_environment(site: Path, tmp_path: Path) -> None:
     """A URL without a password: psycopg leaves it to libpq, which reads PGPASSFILE or PGPASSWORD."""

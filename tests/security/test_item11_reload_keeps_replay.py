@@ -6,16 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from spaprov.clock import ManualClock
-from tests.auth.digest_client import authorization
-from tests.security._authstate_helpers import HOST_PASSWORD, HOST_USER, challenge, digest_header, get
-from tests.server.conftest import ServerFactory, holder_of
-
-
-def change_auth(site: Path, old: str, new: str) -> None:
-    path = site / "site.toml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
+from tests.helpers.auth import HOST_PASSWORD, HOST_USER, challenge, change_auth, digest_header, get
+from tests.helpers.digest_client import authorization
+from tests.helpers.site import ServerFactory, holder_of
 
 
 async def test_used_header_does_not_replay_after_an_auth_reload(start: ServerFactory, site: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from spaprov.auth.admins import AdminAccounts
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.render import Renderer
-from tests.server.conftest import ServerFactory, holder_of
+from tests.helpers.site import ServerFactory, holder_of
 
 ALICE = Path("users") / "alice.toml"
 ADMIN = ("admin", "admin-secret")

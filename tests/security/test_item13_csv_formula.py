@@ -73,6 +73,7 @@ def test_escape_round_trips(value: str) -> None:
     assert unneutralise(cell) == (value, cell != value)
 
 
+@pytest.mark.slow
 def test_import_of_our_export_gives_back_the_original_values(site: Path, tmp_path: Path) -> None:
     for index, value in enumerate(TRICKY):
         user = f"user{index:02d}"

@@ -16,7 +16,7 @@ import pytest
 
 from spaprov.config import load_profile_directory
 from spaprov.mobility import SqliteStateStore
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
 STATE = ".spaprov-state.sqlite3"
 

@@ -15,7 +15,7 @@ from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.models import MODELS
 from spaprov.config.schema import LineKey, ProfileContent
 from spaprov.render import key_slots
-from tests.server.conftest import ServerFactory
+from tests.helpers.site import ServerFactory
 
 ADMIN = ("admin", "admin-secret")
 BOB_KEY = 'kind = "blf"\nname = "Bob"\ntarget = "2002"'  # em_profiles/alice.toml

@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
 OPS = ("ops-carol", "carol-secret")
 DEVICE = {"mac": "00:AA:BB:CC:DD:EE", "model": "SPA504G", "station_name": "Lobby", "host_user": "lobby"}

@@ -9,7 +9,6 @@ not seen it was accepted, and an attacker got max_failures guesses per worker.
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.auth.digest_client import authorization, parse_challenge
-from tests.test_cli_serve import SAMPLE, Served, serve
+from tests.helpers.cli import Served, serve
+from tests.helpers.digest_client import authorization, parse_challenge
+from tests.helpers.site import copy_sample
 
 AGENT = "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
 USER, PASSWORD, PATH = "alice@example.com", "1234", "/mobilephone.cfg"
@@ -32,8 +32,7 @@ BOUND = MAX_FAILURES + WORKERS - 1
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Served]:
-    site = tmp_path / "site"
-    shutil.copytree(SAMPLE, site, ignore=shutil.ignore_patterns(".spaprov-state*"))
+    site = copy_sample(tmp_path / "site")
     state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
     for served in serve("--profiles", str(site), "--state", state, "--workers", str(WORKERS)):
         wait_for_listeners(served.url, WORKERS)

@@ -17,8 +17,8 @@ from openapi_spec_validator import validate
 from spaprov.auth.admins import AdminAccounts
 from spaprov.server.api import ROUTES
 from spaprov.server.app import MOBILITY
-from tests.rules.corpus import SEED_RULE
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.rule_corpus import SEED_RULE
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
 ADMIN = ("admin", "admin-secret")
 VIEWER = ("viewer", "viewer-secret")

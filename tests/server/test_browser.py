@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import httpx
@@ -11,13 +10,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
-from tests.server.conftest import SPA_AGENT, ServerFactory
+from tests.helpers.browser import CHROMIUM, needs_chromium
+from tests.helpers.site import SPA_AGENT, ServerFactory
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and os.environ.get("CI") != "true",
-    reason="Debian's chromium is not installed (CI installs it)",
-)
+pytestmark = [needs_chromium, pytest.mark.browser]
 SCREENSHOTS = Path(os.environ.get("SPAPROV_SCREENSHOTS", "build/screenshots"))
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.server.conftest import CONF_ROOM, SPA_AGENT, ServerFactory, add_credentials
+from tests.helpers.site import CONF_ROOM, SPA_AGENT, ServerFactory, add_credentials, flat_profile
 
 CASES = [
     # (path, user, password, expected User_ID_1_, expected Station_Name)
@@ -19,12 +18,6 @@ CASES = [
     ("/mobilephone.cfg", "alice@example.com", "1234", "2001", "Conference Room 1"),
     ("/mobilephone.cfg", "bob@example.com", "5678", "2002", "Conference Room 1"),
 ]
-
-
-def flat_profile(body: bytes) -> dict[str, str]:
-    root = ET.fromstring(body)
-    assert root.tag == "flat-profile"
-    return {child.tag: (child.text or "") for child in root}
 
 
 def assert_carries_em_parameters(params: dict[str, str]) -> None:

@@ -17,8 +17,7 @@ from aiohttp.test_utils import TestServer
 from spaprov.auth.admins import AdminAccounts
 from spaprov.mobility import SqliteStateStore
 from spaprov.mobility.store import Transaction
-from tests.server.conftest import SPA_AGENT, ServerFactory, holder_of
-from tests.server.test_provisioning_e2e import flat_profile
+from tests.helpers.site import SPA_AGENT, ServerFactory, flat_profile, holder_of
 
 DEVICE_FILE = Path("devices") / "001122334455.toml"
 

@@ -1,4 +1,5 @@
-"""Shared bits of the authentication-state regressions (items 6, 7, 9, 11)."""
+"""Digest and admin authentication against a test server: the auth tests' realm, secret and
+users, the sample site's host and admin accounts, and Digest requests built by hand."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import httpx
 from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
-from tests.auth.digest_client import authorization, parse_challenge
-from tests.server.conftest import SPA_AGENT
+from tests.helpers.digest_client import authorization, parse_challenge
+from tests.helpers.site import SPA_AGENT
 
+# The realm, nonce secret and users of the authenticator tests (tests/auth).
+REALM = "spaprov-test"
+SECRET = b"0123456789abcdef0123456789abcdef"
+USERS = {"alice@example.com": "1234", "bob@example.com": "5678", "conf-room-1@example.com": "host-secret"}
+# The sample site.
 HOST_USER, HOST_PASSWORD = "conf-room-1@example.com", "host-secret"
 ADMIN_NAME, ADMIN_PASSWORD = "admin", "admin-secret"
 
@@ -57,3 +63,11 @@ async def raw_request(server: TestServer, request: bytes, timeout: float = 10.0)
         writer.close()
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+def change_auth(site: Path, old: str, new: str) -> None:
+    """Edit site.toml in place (the test then reloads): `old` must be there."""
+    path = site / "site.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))

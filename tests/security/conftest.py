@@ -1,7 +1,0 @@
-"""Regression tests for the hardening issue: one module per finding, named after its item.
-
-They reuse the server fixtures (a private copy of the sample site, a real aiohttp server on
-127.0.0.1) rather than define their own.
-"""
-
-from tests.server.conftest import site, start  # noqa: F401 - fixtures shared with tests/server
