@@ -19,11 +19,11 @@ from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
+from spaprov.live.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.logsafe import install_redaction
 from spaprov.mobility import StateStoreError
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
-from spaprov.server.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.server.identify import normalize_mac
 
 

@@ -3,6 +3,9 @@ decided by the credentials it sends ($MUID → mobile, $PUID → host, none → 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from spaprov.config.schema import Route, RouteKind
 from spaprov.rules import RuleSyntaxError, parse
 from spaprov.rules.ast import Alternative
@@ -10,7 +13,7 @@ from spaprov.rules.macros import MacroRef
 from spaprov.rules.urls import served_path
 
 _MAC_MACROS = {"MA", "MAU", "MAC"}
-# Placeholders in Route.pattern; spaprov.server.holder turns them into regular expressions.
+# Placeholders in Route.pattern; RouteMatcher turns them into regular expressions.
 MAC_PLACEHOLDERS = {"{mac}": "[0-9a-fA-F]{12}", "{mac:colons}": "(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}"}
 _MAC_PLACEHOLDER = {"MA": "{mac}", "MAU": "{mac}", "MAC": "{mac:colons}"}
 
@@ -91,4 +94,29 @@ def _is_mac(part: MacroRef) -> bool:
     return part.name in _MAC_MACROS and not part.offset and part.length is None
 
 
-__all__ = ["RouteError", "RuleSyntaxError", "routes_from_rule"]
+class RouteMatcher:
+    """Finds the route serving a request path, and the MAC the path carries."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._compiled = tuple((route_regex(route.pattern), route) for route in routes)
+
+    def match(self, path: str) -> tuple[Route, str | None] | None:
+        for regex, route in self._compiled:
+            found = regex.fullmatch(path)
+            if found:
+                return route, found.groupdict().get("mac")
+        return None
+
+
+def route_regex(pattern: str) -> re.Pattern[str]:
+    """The regular expression matching the paths of a Route.pattern (the MAC in group "mac")."""
+    out, position = [], 0
+    for found in re.finditer("|".join(re.escape(p) for p in MAC_PLACEHOLDERS), pattern):
+        out.append(re.escape(pattern[position : found.start()]))
+        out.append(f"(?P<mac>{MAC_PLACEHOLDERS[found.group(0)]})")
+        position = found.end()
+    out.append(re.escape(pattern[position:]))
+    return re.compile("".join(out))
+
+
+__all__ = ["RouteError", "RouteMatcher", "RuleSyntaxError", "route_regex", "routes_from_rule"]

@@ -12,13 +12,13 @@ from aiohttp import web
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.auth.digest import ha1
+from spaprov.live.cache import RenderCache
+from spaprov.live.holder import ConfigHolder
 from spaprov.mobility import Mobility
 from spaprov.resources import resource_dir
 from spaprov.server.admin_auth import authenticate
 from spaprov.server.api_errors import JSON_TYPE, ApiError, json_object
-from spaprov.server.cache import RenderCache
 from spaprov.server.digest_guard import IDENTITY, DigestGuard, PendingAuth
-from spaprov.server.holder import ConfigHolder
 from spaprov.server.metrics import Metrics
 from spaprov.server.origin import NO_FRAMING, FormTokens, cross_site_reason, from_browser
 

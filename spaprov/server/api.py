@@ -17,13 +17,13 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock
 from spaprov.config.documents import KINDS, device_document, profile_document, user_document
 from spaprov.config.loader import ID_NAME, MAC_NAME
+from spaprov.live.holder import ConfigHolder
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
 from spaprov.rules.macros import ExpansionTooLarge
 from spaprov.server.admin_auth import ADMIN, ADMIN_ROLE, authenticate
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
-from spaprov.server.holder import ConfigHolder
 from spaprov.server.origin import SAFE_METHODS, cross_site_reason
 from spaprov.timespec import parse_since
 

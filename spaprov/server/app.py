@@ -17,6 +17,9 @@ from aiohttp import web
 from spaprov.auth.admins import AdminAccounts
 from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_factory, sharing_needed
 from spaprov.clock import Clock, system_clock
+from spaprov.live.cache import RenderCache
+from spaprov.live.holder import ConfigHolder
+from spaprov.live.reload import reload_now
 from spaprov.logsafe import install_redaction
 from spaprov.mobility import Mobility, SqliteStateStore, StateStore, StateStoreError, open_state
 from spaprov.provision import ProfileBuilder
@@ -25,9 +28,6 @@ from spaprov.server.admin_auth import authenticate
 from spaprov.server.admin_page import AdminPages
 from spaprov.server.api import Api
 from spaprov.server.api_errors import ApiError
-from spaprov.server.app_reload import reload_now
-from spaprov.server.cache import RenderCache
-from spaprov.server.holder import ConfigHolder
 from spaprov.server.metrics import Metrics
 from spaprov.server.middleware import log_and_contain
 from spaprov.server.provisioning import Provisioning

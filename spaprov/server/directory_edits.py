@@ -10,8 +10,8 @@ from typing import Any
 from spaprov.config import ConfigError, Problem, load_profile_directory
 from spaprov.config.directory_writer import document_bytes, write_files
 from spaprov.config.toml_writer import TomlWriteError
-from spaprov.server.app_reload import reload_now
-from spaprov.server.holder import ConfigHolder
+from spaprov.live.holder import ConfigHolder
+from spaprov.live.reload import reload_now
 
 
 class EditRefused(Exception):

@@ -7,13 +7,13 @@ import logging
 from aiohttp import web
 
 from spaprov.config.schema import Config, Device, User
+from spaprov.live.cache import RenderCache, Rendered
+from spaprov.live.holder import ConfigHolder
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.provision import ProfileBuilder
 from spaprov.render import RenderKind
-from spaprov.server.cache import RenderCache, Rendered
 from spaprov.server.digest_guard import DigestGuard, PendingAuth
-from spaprov.server.holder import ConfigHolder
 from spaprov.server.identify import mac_from_user_agent, normalize_mac
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 

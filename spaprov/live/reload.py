@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from spaprov.config import ConfigError, Problem
-from spaprov.server.holder import ConfigHolder
+from spaprov.live.holder import ConfigHolder
 
 log = logging.getLogger("spaprov.server")
 

@@ -1,29 +1,22 @@
-"""The live configuration: swapped whole on a good reload, kept on a bad one."""
+"""The live configuration: swapped whole on a good reload, kept on a refused one (the reload
+itself is spaprov.live.reload.reload_now)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from spaprov.auth import CredentialFileError, CredentialStore, DigestAuthenticator
 from spaprov.clock import Clock
 from spaprov.config import Config, ConfigError, Problem, fingerprint, load_profile_directory
-from spaprov.config.routes import MAC_PLACEHOLDERS
+from spaprov.config.routes import RouteMatcher
 from spaprov.config.schema import Route
 
 log = logging.getLogger("spaprov.config")
 WORKER_NONCE_SECRET_ENV = "SPAPROV_WORKER_NONCE_SECRET"
-
-
-@dataclass(frozen=True)
-class CompiledRoute:
-    regex: re.Pattern[str]
-    route: Route
 
 
 class ConfigHolder:
@@ -64,11 +57,7 @@ class ConfigHolder:
 
     def match(self, path: str) -> tuple[Route, str | None] | None:
         """The route serving `path` and the MAC it carries, if any."""
-        for compiled in self._routes:
-            found = compiled.regex.fullmatch(path)
-            if found:
-                return compiled.route, found.groupdict().get("mac")
-        return None
+        return self._routes.match(path)
 
     # -- reloading ----------------------------------------------------------------------------------
     def changed(self) -> bool:
@@ -126,7 +115,7 @@ class ConfigHolder:
         previous = getattr(self, "_config", None)
         self._config = config
         self._store = store
-        self._routes = tuple(CompiledRoute(_route_regex(route.pattern), route) for route in config.routes)
+        self._routes = RouteMatcher(config.routes)
         if previous is None or (previous.site.realm, previous.site.auth) != (
             config.site.realm,
             config.site.auth,
@@ -187,13 +176,3 @@ class _CurrentCredentials:
 
     def ha1(self, username: str, algorithm: str) -> str | None:
         return self._holder.credentials.ha1(username, algorithm)
-
-
-def _route_regex(pattern: str) -> re.Pattern[str]:
-    out, position = [], 0
-    for found in re.finditer("|".join(re.escape(p) for p in MAC_PLACEHOLDERS), pattern):
-        out.append(re.escape(pattern[position : found.start()]))
-        out.append(f"(?P<mac>{MAC_PLACEHOLDERS[found.group(0)]})")
-        position = found.end()
-    out.append(re.escape(pattern[position:]))
-    return re.compile("".join(out))
