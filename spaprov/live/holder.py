@@ -63,16 +63,6 @@ class ConfigHolder:
     def changed(self) -> bool:
         return fingerprint(self.root) != self._config.fingerprint
 
-    def reload(self) -> bool:
-        """Validate the whole directory; install it only if it is good.  True on success."""
-        try:
-            prepared = self.prepare()
-        except ConfigError as error:
-            self.refuse(error)
-            return False
-        self.commit(prepared)
-        return True
-
     def prepare(self) -> tuple[Config, CredentialStore]:
         """Load and validate (slow, no shared state touched: may run in a worker thread)."""
         self.reloads += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from spaprov.live.reload import reload_now
 from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, change_auth, get, set_admin
 from tests.helpers.site import ServerFactory, holder_of
 
@@ -28,5 +29,5 @@ async def test_admin_lockout_follows_a_reload(start: ServerFactory, site: Path) 
     set_admin(site)
     server = await start(site)
     change_auth(site, "max_failures = 5", "max_failures = 2")
-    assert holder_of(server).reload()
+    assert await reload_now(holder_of(server))
     assert await guesses(server, ADMIN_NAME, 3) == [401, 401, 429]

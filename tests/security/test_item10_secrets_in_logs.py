@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from spaprov.auth.admins import AdminAccounts
+from spaprov.live.reload import reload_now
 from spaprov.logsafe import redact_secrets, redact_url
 from tests.helpers.site import ServerFactory, holder_of
 
@@ -226,7 +227,7 @@ async def test_healthz_shows_no_secret_and_problems_only_to_administrators(
     site_toml.write_text(
         site_toml.read_text().replace('nonce_secret = "random"', f'nonce_secret = "{LITERAL_SECRET}"')
     )
-    assert not holder_of(server).reload()
+    assert not await reload_now(holder_of(server))
     url = str(server.make_url("/healthz"))
     async with httpx.AsyncClient() as client:
         anonymous = await client.get(url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from spaprov.clock import ManualClock
+from spaprov.live.reload import reload_now
 from tests.helpers.auth import HOST_PASSWORD, HOST_USER, challenge, change_auth, digest_header, get
 from tests.helpers.digest_client import authorization
 from tests.helpers.site import ServerFactory, holder_of
@@ -20,7 +21,7 @@ async def test_used_header_does_not_replay_after_an_auth_reload(start: ServerFac
     holder = holder_of(server)
     generation = holder.generation
     change_auth(site, "max_failures = 5", "max_failures = 6")
-    assert holder.reload() and holder.generation == generation + 1
+    assert await reload_now(holder) and holder.generation == generation + 1
     assert holder.authenticator.throttle.max_failures == 6  # the new limits are in force
 
     replay = await get(server, "/hostphone.cfg", header=header)
@@ -38,7 +39,7 @@ async def test_lockout_survives_an_auth_reload(start: ServerFactory, site: Path)
     assert (await get(server, "/hostphone.cfg", header=right)).status_code == 429
 
     change_auth(site, "nonce_lifetime = 300", "nonce_lifetime = 600")
-    assert holder_of(server).reload()
+    assert await reload_now(holder_of(server))
     locked = await get(server, "/hostphone.cfg", header=await digest_header(server))
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
 

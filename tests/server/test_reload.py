@@ -15,6 +15,7 @@ import httpx
 from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
+from spaprov.live.reload import reload_now
 from spaprov.mobility import SqliteStateStore
 from spaprov.mobility.store import Transaction
 from tests.helpers.site import SPA_AGENT, ServerFactory, flat_profile, holder_of
@@ -108,7 +109,7 @@ async def test_sighup_reloads(start: ServerFactory, site: Path) -> None:
 async def test_broken_credentials_file_is_refused_on_reload(start: ServerFactory, site: Path) -> None:
     server = await start(site)
     (site / "credentials.htdigest").write_text("garbage\n")
-    assert holder_of(server).reload() is False
+    assert await reload_now(holder_of(server)) is False
     assert holder_of(server).reload_problems == (
         "credentials.htdigest: line 1: expected user:realm:HA1 (three fields)",
     )
@@ -123,7 +124,7 @@ async def test_reload_can_change_routes(start: ServerFactory, site: Path) -> Non
     server = await start(site)
     site_toml = site / "site.toml"
     site_toml.write_text(site_toml.read_text().replace("/default.cfg", "/cfg/$MA.xml"))
-    assert holder_of(server).reload()
+    assert await reload_now(holder_of(server))
     async with httpx.AsyncClient() as client:  # no User-Agent: the MAC comes from the path
         assert (await client.get(str(server.make_url("/cfg/001122334455.xml")))).status_code == 200
         assert (await client.get(str(server.make_url("/cfg/00112233445F.xml")))).status_code == 404
@@ -152,6 +153,6 @@ async def test_a_reload_during_a_request_never_caches_stale_content(start: Serve
     # The request has found its device and now waits on the state store.
     assert await asyncio.to_thread(store.entered.wait, 10)
     edit(site, 'station_name = "Conference Room 1"', 'station_name = "Lobby"')
-    assert holder_of(server).reload()
+    assert await reload_now(holder_of(server))
     assert await in_flight == "Conference Room 1"  # answered from the configuration it started with
     assert await station(server, host=True) == "Lobby"  # and that answer was not cached as the new one
