@@ -21,7 +21,8 @@ from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.config import ConfigError, Problem, load_profile_directory
 from spaprov.config.directory_writer import document_bytes, write_files
 from spaprov.config.documents import device_document, user_document
-from spaprov.config.loader import ID_NAME, MAC_NAME
+from spaprov.config.loader import ID_NAME
+from spaprov.mac import normalize_mac
 
 COLUMNS = {
     "users": ("id", "display_name", "em_profiles", "default_profile", "password"),
@@ -240,9 +241,10 @@ def _document(kind: str, row: dict[str, str]) -> tuple[str, dict[str, Any]]:
         if default := _cell(row, "default_profile"):
             document["default_profile"] = default
         return key, document
-    key = _cell(row, "mac").replace(":", "").replace("-", "").strip().lower()
-    if not MAC_NAME.fullmatch(key):
+    mac = normalize_mac(_cell(row, "mac"))
+    if mac is None:
         raise ValueError(f"mac {row.get('mac')!r} is not a MAC address")
+    key = mac
     enabled = (_cell(row, "em_enabled") or "yes").lower()
     if enabled not in _TRUE | _FALSE:
         raise ValueError(f"em_enabled {enabled!r} must be yes or no")

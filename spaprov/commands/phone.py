@@ -63,11 +63,11 @@ def parse_actions(words: list[str]) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     try:
         actions = parse_actions(args.actions)
+        phone = SpaPhone.of_model(args.mac, args.model, args.server.rstrip("/") + args.default_path)
     except ValueError as error:
         print(f"spaprov phone: {error}", file=sys.stderr)
         return EXIT_USAGE
     passwords = _PasswordSource(args.password_stdin)
-    phone = SpaPhone.of_model(args.mac, args.model, args.server.rstrip("/") + args.default_path)
     if args.host_user:
         host_password = os.environ.get("SPAPROV_HOST_PASSWORD") or passwords.next(
             f"Host password for {args.host_user}: "

@@ -21,10 +21,10 @@ from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
 from spaprov.live.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.logsafe import install_redaction
+from spaprov.mac import normalize_mac
 from spaprov.mobility import StateStoreError
 from spaprov.provision import ProfileBuilder
 from spaprov.render import Renderer
-from spaprov.server.identify import normalize_mac
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -173,7 +173,8 @@ def run_render(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"spaprov render: {error}", file=sys.stderr)
         return EXIT_FAILED
-    device = config.devices.get(normalize_mac(args.device))
+    mac = normalize_mac(args.device)
+    device = config.devices.get(mac) if mac else None
     if device is None:
         print(f"spaprov render: no device {args.device} in {args.profiles}/devices", file=sys.stderr)
         return EXIT_FAILED

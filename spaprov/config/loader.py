@@ -37,10 +37,11 @@ from spaprov.config.schema import (
     SpeedDial,
     User,
 )
+from spaprov.mac import MAC_DIGITS, normalize_mac
 from spaprov.rules import RuleSyntaxError, lint
 
 _ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
-MAC_NAME = re.compile(r"[0-9a-fA-F]{12}")
+MAC_NAME = re.compile(MAC_DIGITS)
 ID_NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")
 _DOMAIN = re.compile(r"@[A-Za-z0-9.\-]+")
 _HOURS_MINUTES = re.compile(r"([0-9]{1,3}):([0-5][0-9])")
@@ -342,11 +343,17 @@ def _unique(reader: TableReader, key: str, values: list[int], what: str) -> None
         seen.add(value)
 
 
+def _canonical(stem: str) -> str:
+    mac = normalize_mac(stem)
+    assert mac is not None, "device file names are matched against MAC_NAME before this"
+    return mac
+
+
 def _device(stem: str, reader: TableReader) -> Device:
     model_name = reader.choice("model", MODELS, "SPA525G2", required=True)
     model = MODELS[model_name]
     return Device(
-        mac=stem.lower(),
+        mac=_canonical(stem),
         model=model,
         station_name=reader.text("station_name", "", max_length=64),
         host_user=reader.text("host_user", required=True, pattern=ID_NAME, pattern_hint="a user id"),

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from spaprov.config.schema import Route, RouteKind
+from spaprov.mac import MAC_COLONS, MAC_DIGITS
 from spaprov.rules import RuleSyntaxError, parse
 from spaprov.rules.ast import Alternative
 from spaprov.rules.macros import MacroRef
@@ -14,7 +15,7 @@ from spaprov.rules.urls import served_path
 
 _MAC_MACROS = {"MA", "MAU", "MAC"}
 # Placeholders in Route.pattern; RouteMatcher turns them into regular expressions.
-MAC_PLACEHOLDERS = {"{mac}": "[0-9a-fA-F]{12}", "{mac:colons}": "(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}"}
+MAC_PLACEHOLDERS = {"{mac}": MAC_DIGITS, "{mac:colons}": MAC_COLONS}
 _MAC_PLACEHOLDER = {"MA": "{mac}", "MAU": "{mac}", "MAC": "{mac:colons}"}
 
 

@@ -31,6 +31,7 @@ import enum
 from dataclasses import dataclass
 
 from spaprov.config.schema import MobilityPolicy
+from spaprov.mac import normalize_mac
 from spaprov.mobility.store import Session, Transaction
 
 TOUCH_INTERVAL = 60.0  # last_seen is refreshed at most once a minute: no write per resync
@@ -177,8 +178,8 @@ def forced_logout(
 ) -> list[Session]:
     """End the sessions of a user id or a device (MAC); their phones get the logout profile.
     `client` and `detail` say who asked (audited with each ended session)."""
-    mac = target.replace(":", "").lower()
-    sessions = tx.sessions(user_id=target) + tx.sessions(device=mac)
+    mac = normalize_mac(target)
+    sessions = tx.sessions(user_id=target) + (tx.sessions(device=mac) if mac else [])
     for session in sessions:
         tx.end_session(session, now, "forced_logout", tell_phone=True)
         tx.audit(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from spaprov.config.models import MODELS, PhoneModel
+from spaprov.mac import normalize_mac
 from spaprov.phone.firmware import MAX_ROUNDS, Round, identity_macros, rule_state
 from spaprov.phone.parameters import factory_defaults
 
@@ -60,7 +61,10 @@ class SpaPhone:
     timeout: float = 10.0
 
     def __post_init__(self) -> None:
-        self.mac = self.mac.replace(":", "").replace("-", "").lower()
+        mac = normalize_mac(self.mac)
+        if mac is None:
+            raise ValueError(f"{self.mac!r} is not a MAC address")
+        self.mac = mac
         if not self.parameters:
             self.parameters = factory_defaults(self.model, self.profile_rule)
 

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from spaprov.mac import colon_form, normalize_mac
+
 GPP_LETTERS = "ABCDEFGHIJKLMNOP"
 SECURE_NAMES = frozenset({"SA", "SB", "SC", "SD"})
 
@@ -266,15 +268,12 @@ def normalize_state(state: Mapping[str, object]) -> dict[str, str]:
         hexdigits = digits.pop()
         values["MA"] = hexdigits
         values["MAU"] = hexdigits.upper()
-        values["MAC"] = ":".join(hexdigits[i : i + 2] for i in range(0, 12, 2))
+        values["MAC"] = colon_form(hexdigits)
     return values
 
 
-_MAC_SEPARATORS = str.maketrans("", "", ":-. ")
-
-
 def _mac_digits(mac: str) -> str:
-    digits = mac.translate(_MAC_SEPARATORS).lower()
-    if len(digits) != 12 or any(c not in string.hexdigits for c in digits):
+    digits = normalize_mac(mac)
+    if digits is None:
         raise StateError(f"{mac!r} is not a MAC address (12 hexadecimal digits)")
     return digits

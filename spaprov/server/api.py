@@ -16,8 +16,9 @@ from aiohttp import web
 from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock
 from spaprov.config.documents import KINDS, device_document, profile_document, user_document
-from spaprov.config.loader import ID_NAME, MAC_NAME
+from spaprov.config.loader import ID_NAME
 from spaprov.live.holder import ConfigHolder
+from spaprov.mac import normalize_mac
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
 from spaprov.rules.macros import ExpansionTooLarge
@@ -242,9 +243,11 @@ class Api:
 
     @staticmethod
     def _normalise(kind: str, key: object) -> str:
-        pattern = MAC_NAME if kind == "devices" else ID_NAME
-        text = key.replace(":", "").lower() if isinstance(key, str) and kind == "devices" else key
-        if not isinstance(text, str) or not pattern.fullmatch(text):
+        if kind == "devices":
+            text = normalize_mac(key) if isinstance(key, str) else None
+        else:
+            text = key if isinstance(key, str) and ID_NAME.fullmatch(key) else None
+        if text is None:
             hint = "a MAC address" if kind == "devices" else "lower-case letters, digits, . _ -"
             raise ApiError(
                 400,

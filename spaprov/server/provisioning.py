@@ -9,12 +9,12 @@ from aiohttp import web
 from spaprov.config.schema import Config, Device, User
 from spaprov.live.cache import RenderCache, Rendered
 from spaprov.live.holder import ConfigHolder
+from spaprov.mac import mac_from_user_agent, normalize_mac
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.provision import ProfileBuilder
 from spaprov.render import RenderKind
 from spaprov.server.digest_guard import DigestGuard, PendingAuth
-from spaprov.server.identify import mac_from_user_agent, normalize_mac
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 
 log = logging.getLogger("spaprov.server")
