@@ -14,9 +14,8 @@ from aiohttp import web
 
 from spaprov.auth.admins import MAX_PASSWORD, Admin, AdminAccounts, AdminAccountsError, AdminBusy
 from spaprov.server.api_errors import ApiError
+from spaprov.server.keys import ADMIN, ADMIN_ROLE
 
-ADMIN = web.RequestKey("spaprov.admin", str)
-ADMIN_ROLE = web.RequestKey("spaprov.admin_role", str)
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="spaprov admin", charset="UTF-8"'}
 MAX_NAME = 256
 

@@ -18,7 +18,8 @@ from spaprov.mobility import Mobility
 from spaprov.resources import resource_dir
 from spaprov.server.admin_auth import authenticate
 from spaprov.server.api_errors import JSON_TYPE, ApiError, json_object
-from spaprov.server.digest_guard import IDENTITY, DigestGuard, PendingAuth
+from spaprov.server.digest_guard import DigestGuard, PendingAuth
+from spaprov.server.keys import IDENTITY
 from spaprov.server.metrics import Metrics
 from spaprov.server.origin import NO_FRAMING, FormTokens, cross_site_reason, from_browser
 

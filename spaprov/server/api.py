@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock
@@ -22,13 +23,13 @@ from spaprov.mac import normalize_mac
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
 from spaprov.rules.macros import ExpansionTooLarge
-from spaprov.server.admin_auth import ADMIN, ADMIN_ROLE, authenticate
+from spaprov.server.admin_auth import authenticate
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
+from spaprov.server.keys import ADMIN, ADMIN_ROLE
 from spaprov.server.origin import SAFE_METHODS, cross_site_reason
 from spaprov.timespec import parse_since
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ApiHandler = Callable[["Api", web.Request, "Operation"], Awaitable[web.StreamResponse]]
 MAX_AUDIT_LIMIT = 10_000
 _LIMIT = re.compile(r"[0-9]{1,6}")

@@ -10,16 +10,12 @@ admitted is always decided at once."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from spaprov.auth.digest import AuthResult, DigestAuthenticator, Verdict
-
-IDENTITY = web.RequestKey("spaprov.identity", str)
-AUTH_REASON = web.RequestKey("spaprov.auth_reason", str)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from spaprov.server.keys import AUTH_REASON, IDENTITY
 
 # SPA5x5 firmware (2013) speaks MD5 only and may read just the first challenge, so phones get an
 # MD5 challenge alone; everyone else gets SHA-256 first, then MD5 (RFC 7616 §3.7).  This only
@@ -33,17 +29,6 @@ class DigestGuard:
     ) -> None:
         self.authenticator = authenticator
         self._md5_only_agents = md5_only_agents
-
-    def protect(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            refusal = self.check(request)
-            if isinstance(refusal, PendingAuth):
-                refusal = await refusal.result()
-            if refusal is not None:
-                return refusal
-            return await handler(request)
-
-        return guarded
 
     def check(self, request: web.Request) -> web.Response | PendingAuth | None:
         """None when the request is authenticated (identity stored on it), else the answer, or

@@ -6,12 +6,11 @@ import logging
 import time
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler, Middleware
 
 from spaprov.logsafe import field, quoted
 from spaprov.server.keys import AUTH_REASON, DEVICE, IDENTITY, POLICY, ROUTE_KIND
 from spaprov.server.metrics import Metrics
-from spaprov.server.middleware_types import Handler
 
 access_log = logging.getLogger("spaprov.access")
 error_log = logging.getLogger("spaprov.server")

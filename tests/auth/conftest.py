@@ -9,7 +9,8 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.auth import CredentialStore, DigestAuthenticator
 from spaprov.clock import ManualClock
-from spaprov.server.digest_guard import IDENTITY, DigestGuard
+from spaprov.server.digest_guard import DigestGuard, PendingAuth
+from spaprov.server.keys import IDENTITY
 from tests.helpers.auth import REALM, SECRET, USERS
 
 
@@ -33,10 +34,15 @@ def authenticator(store: CredentialStore, clock: ManualClock) -> DigestAuthentic
 
 def protected_app(guard: DigestGuard) -> web.Application:
     async def profile(request: web.Request) -> web.Response:
+        refusal = guard.check(request)  # as the provisioning handler does
+        if isinstance(refusal, PendingAuth):
+            refusal = await refusal.result()
+        if refusal is not None:
+            return refusal
         return web.Response(text=f"profile for {request[IDENTITY]}\n")
 
     app = web.Application()
-    app.router.add_get("/mobilephone.cfg", guard.protect(profile))
+    app.router.add_get("/mobilephone.cfg", profile)
     return app
 
 

@@ -1,7 +1,0 @@
-from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
-
-from aiohttp import web
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
