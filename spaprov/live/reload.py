@@ -1,4 +1,5 @@
-"""Reloading the live configuration off the event loop."""
+"""Reloading the live configuration off the event loop: the one reload path (SIGHUP, the file
+watcher, API edits and the tests all come here).  A refused reload keeps the last good one."""
 
 from __future__ import annotations
 
