@@ -7,13 +7,16 @@ with `python bench/fuzz.py TARGET --runs 1000000`.
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
+from collections.abc import Callable
 
 import pytest
 
 from spaprov.rules import StateError, normalize_state
 from tests.fuzz.engine import Campaign, Mutator, minimize, signature
-from tests.fuzz.targets import TARGETS, encode_rule_input
+from tests.fuzz.targets import SAMPLE_SITE, TARGETS, Target, encode_rule_input
 
 SEED = 20261130
 # A few seconds per target on one core: the TOML loader and the CSV importer are the slow ones.
@@ -45,6 +48,70 @@ def test_short_fuzz_run_finds_no_unexpected_exception(name: str, caplog: pytest.
         assert campaign.runs == RUNS[name] + len(target.seeds())
         if campaign.findings:
             pytest.fail(describe(campaign), pytrace=False)
+
+
+def _digest_with(field: bytes, value: bytes) -> Callable[[Target], bytes]:
+    """A genuine header (a nonce this target's server issued) with one field's value replaced."""
+
+    def build(target: Target) -> bytes:
+        return re.sub(rb'(%s=")[^"]*(")' % field, rb"\g<1>" + value + rb"\g<2>", target.seeds()[0])
+
+    return build
+
+
+def _fixed(data: bytes) -> Callable[[Target], bytes]:
+    return lambda target: data
+
+
+SAMPLE_SITE_TOML = (SAMPLE_SITE / "site.toml").read_bytes()
+# Minimised reproducers of what the long runs found (see bench/fuzz.py), kept so that each stays
+# fixed: target, input, and what it did before its fix.
+FOUND = {
+    "digest-non-ascii-opaque": (  # TypeError from hmac.compare_digest: a 500, not counted
+        "digest",
+        _fixed(
+            b'Digest username="a", realm="spaprov-fuzz", nonce="n", uri="/mobilephone.cfg", '
+            b'response="0", opaque="\xc3\xa9"'
+        ),
+    ),
+    "digest-non-ascii-response": ("digest", _digest_with(b"response", b"\xc3\xa9")),  # TypeError
+    "digest-0xff-cnonce": ("digest", _digest_with(b"cnonce", b"\xff")),  # UnicodeEncodeError
+    "basic-non-ascii-credentials": ("basic", _fixed(b"\x00Basic \xc3\xa9")),  # ValueError: a 500
+    "basic-password-over-4096": (  # passlib's PasswordSizeError: a 500
+        "basic",
+        _fixed(b"\x00Basic " + base64.b64encode(b"admin:" + b"p" * 4097)),
+    ),
+    "rule-port-superscript-digit": ("rules", _fixed(b"\x00p:\xc2\xb2/")),  # ValueError from int()
+    "rule-port-4301-digits": ("rules", _fixed(b"\x00http://x:" + b"9" * 4301 + b"/")),  # ValueError
+    "rule-expanded-port-superscript-digit": (  # ValueError from split_url's int()
+        "rules",
+        _fixed(encode_rule_input("http://x:$A/", {"A": "\u00b2"})),
+    ),
+    "rule-expansion-bomb": (  # 2,000 x "$A" of 1,000 characters: 2 MB out of 4 KB in
+        "rules",
+        _fixed(encode_rule_input("http://x/" + "$A" * 2000, {"A": "a" * 1000})),
+    ),
+    "toml-deep-nesting": ("toml", _fixed(b"\x02display_name = " + b"[" * 5000)),  # RecursionError
+    "toml-profile-rule-superscript-port": (  # ValueError out of load_profile_directory
+        "toml",
+        _fixed(b"\x00" + SAMPLE_SITE_TOML.replace(b"127.0.0.1:8080/default", b"127.0.0.1:\xc2\xb2/default")),
+    ),
+    "csv-field-over-128-kib": (  # csv.Error out of `spaprov import`: a traceback
+        "csv",
+        _fixed(b"\x00id,display_name\nx," + b"a" * 131_073 + b"\n"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FOUND))
+def test_what_the_long_runs_found_stays_fixed(case: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.CRITICAL, logger="spaprov")
+    name, build = FOUND[case]
+    with TARGETS[name]() as target:
+        data = build(target)
+        finding = Campaign(target).run_one(data)
+        if finding is not None:
+            pytest.fail(f"{finding.signature}: {finding.message[:300]}\n{finding.traceback}", pytrace=False)
 
 
 @pytest.mark.parametrize(
