@@ -119,6 +119,7 @@ def run_atheris(name: str, runs: int, seed: int, out: Path, max_len: int, shrink
         f"-max_len={max_len}",
         "-rss_limit_mb=3072",
         "-print_final_stats=0",
+        f"-artifact_prefix={out}/",  # libFuzzer's slow-unit and crash files: never in the tree
         str(corpus),
     ]
     atheris.Setup(libfuzzer_args, one_input)
