@@ -1,7 +1,9 @@
-"""The CI part of the fuzzing campaign: a short, seeded (so deterministic) run of every target.
+"""The CI part of the fuzzing campaign: a short, seeded run of every target, and the minimised
+inputs of what the campaign found.
 
 Each target lets through only its entry point's documented errors; anything else escaping it is
-a finding, and this test wants none.  The long runs (≥ 1,000,000 inputs per target) are made
+a finding, and these tests want none.  The runs are deterministic but for the random part of the
+nonces the Digest target's server issues.  The long runs (≥ 1,000,000 inputs per target) are made
 with `python bench/fuzz.py TARGET --runs 1000000`.
 """
 
@@ -64,8 +66,9 @@ def _fixed(data: bytes) -> Callable[[Target], bytes]:
 
 
 SAMPLE_SITE_TOML = (SAMPLE_SITE / "site.toml").read_bytes()
-# Minimised reproducers of what the long runs found (see bench/fuzz.py), kept so that each stays
-# fixed: target, input, and what it did before its fix.
+# Minimised inputs of what the campaign found — by the fuzzer, or (marked "triage") written while
+# minimising a fuzzer finding, for the same fault by another path — kept so each stays fixed:
+# target, input, and what it did before its fix.
 FOUND = {
     "digest-non-ascii-opaque": (  # TypeError from hmac.compare_digest: a 500, not counted
         "digest",
@@ -77,22 +80,30 @@ FOUND = {
     "digest-non-ascii-response": ("digest", _digest_with(b"response", b"\xc3\xa9")),  # TypeError
     "digest-0xff-cnonce": ("digest", _digest_with(b"cnonce", b"\xff")),  # UnicodeEncodeError
     "basic-non-ascii-credentials": ("basic", _fixed(b"\x00Basic \xc3\xa9")),  # ValueError: a 500
-    "basic-password-over-4096": (  # passlib's PasswordSizeError: a 500
+    "basic-password-over-4096": (  # issue item 9: passlib's PasswordSizeError, a 500
         "basic",
         _fixed(b"\x00Basic " + base64.b64encode(b"admin:" + b"p" * 4097)),
     ),
     "rule-port-superscript-digit": ("rules", _fixed(b"\x00p:\xc2\xb2/")),  # ValueError from int()
-    "rule-port-4301-digits": ("rules", _fixed(b"\x00http://x:" + b"9" * 4301 + b"/")),  # ValueError
-    "rule-expanded-port-superscript-digit": (  # ValueError from split_url's int()
+    "rule-port-4301-digits": ("rules", _fixed(b"\x00http://x:" + b"9" * 4301 + b"/")),  # triage
+    "rule-expanded-port-superscript-digit": (  # triage: ValueError from split_url's int()
         "rules",
         _fixed(encode_rule_input("http://x:$A/", {"A": "\u00b2"})),
     ),
-    "rule-expansion-bomb": (  # 2,000 x "$A" of 1,000 characters: 2 MB out of 4 KB in
+    "rule-4301-digit-number-in-state": (  # ValueError from classify()'s int()
+        "rules",
+        _fixed(encode_rule_input("($A gt 1)? /x", {"A": "6" * 4301})),
+    ),
+    "rule-4301-digit-number-in-rule": (  # triage: ValueError from classify() while parsing
+        "rules",
+        _fixed(encode_rule_input("$A gt " + "6" * 4301, {}, control=3)),  # 3: a trigger
+    ),
+    "rule-expansion-bomb": (  # issue item 4: 2,000 x "$A" of 1,000 characters, 2 MB out of 4 KB in
         "rules",
         _fixed(encode_rule_input("http://x/" + "$A" * 2000, {"A": "a" * 1000})),
     ),
     "toml-deep-nesting": ("toml", _fixed(b"\x02display_name = " + b"[" * 5000)),  # RecursionError
-    "toml-profile-rule-superscript-port": (  # ValueError out of load_profile_directory
+    "toml-profile-rule-superscript-port": (  # triage: ValueError out of load_profile_directory
         "toml",
         _fixed(b"\x00" + SAMPLE_SITE_TOML.replace(b"127.0.0.1:8080/default", b"127.0.0.1:\xc2\xb2/default")),
     ),
