@@ -153,7 +153,10 @@ class Mutator:
         if not data:
             return
         start = self._position(data)
-        chunk = bytes(data[start : start + self.random.randint(1, 16)])
+        if self.random.random() < 0.5:  # a slice of the input, or one of the target's tokens
+            chunk = bytes(data[start : start + self.random.randint(1, 16)])
+        else:
+            chunk = self.random.choice(self.dictionary) or b"\x00"
         target = self.random.choice((5_000, 20_000, 70_000, 140_000, MAX_INFLATED))
         data[start:start] = chunk * max(1, (target - len(data)) // len(chunk))
 

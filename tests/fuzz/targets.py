@@ -257,7 +257,8 @@ KINDS = tuple(RuleKind)
 
 class RulesTarget(Target):
     """Input: a control byte (bits 0-1: the rule kind, bit 2: trace), the rule text, then
-    NUL-separated state entries `NAME=value` (macro or flat-profile names)."""
+    NUL-separated state entries `NAME=value` (macro or flat-profile names); `NAME*N=value` stands
+    for the value repeated N times (a long value in a short input, as in a 26 KB API request)."""
 
     name = "rules"
     description = "rule language: parse, format, lint, evaluate (macro expansion) with random states"
@@ -266,7 +267,7 @@ class RulesTarget(Target):
         control = data[0] if data else 0
         kind, trace = KINDS[control & 3], bool(control & 4)
         text, *entries = rule_text(data[1:]).split("\x00")
-        state = dict(entry.partition("=")[::2] for entry in entries)
+        state = dict(state_entry(entry) for entry in entries)
         try:
             rule = parse(text, kind)
         except RULE_ERRORS:
@@ -301,7 +302,7 @@ class RulesTarget(Target):
             {"MA": "00:0e:08:01:23:45", "A": "Provisioned", "REGTMR1": "400", "PRVTMR": "1300"},
             {"SWVER": "2.0.6", "CCERT": "Installed", "EXTIP": "192.0.2.1", "GPP_B": "b", "SA": "k"},
             {"A": "x" * 64, "EM_Login_State": "mobile", "User_ID_1_": "1000"},
-            {"A": "a" * 2000, "MUID": "m" * 500, "PDOM": "@" + "d" * 500, "GPP_B": "/" * 100},
+            {"A*2000": "a", "MUID*500": "m", "PDOM": "@" + "d" * 50, "GPP_B*100": "/"},
         ]
         seeds = []
         examples = [(example.text, example.kind) for example in VALID] + [(SEED_RULE, "profile")]
@@ -309,6 +310,8 @@ class RulesTarget(Target):
         for index, (text, kind) in enumerate(examples):
             control = KINDS.index(RuleKind(kind)) | (4 if index % 3 == 0 else 0)
             seeds.append(encode_rule_input(text, states[index % len(states)], control))
+            if "$A" in text or "$MUID" in text:  # and with long values
+                seeds.append(encode_rule_input(text, states[-1], control))
         return seeds
 
     def dictionary(self) -> list[bytes]:
@@ -333,6 +336,17 @@ def rule_text(data: bytes) -> str:
         return data.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
         return data.decode("utf-8", "surrogateescape")
+
+
+MAX_REPEAT = 100_000
+
+
+def state_entry(entry: str) -> tuple[str, str]:
+    name, _, value = entry.partition("=")
+    name, star, count = name.partition("*")
+    if star and count.isascii() and count.isdigit() and len(count) <= 6:
+        return name, value * min(int(count), MAX_REPEAT, 1_000_000 // max(1, len(value)))
+    return name + star + count, value
 
 
 def encode_rule_input(rule: str, state: dict[str, str], control: int = 0) -> bytes:

@@ -86,10 +86,11 @@ FOUND = {
     ),
     "rule-port-superscript-digit": ("rules", _fixed(b"\x00p:\xc2\xb2/")),  # ValueError from int()
     "rule-port-4301-digits": ("rules", _fixed(b"\x00http://x:" + b"9" * 4301 + b"/")),  # triage
-    "rule-expanded-port-superscript-digit": (  # triage: ValueError from split_url's int()
+    "rule-expanded-port-superscript-digit": (  # ValueError from split_url's int(), at evaluation
         "rules",
         _fixed(encode_rule_input("http://x:$A/", {"A": "\u00b2"})),
     ),
+    "rule-unknown-macro-port-superscript-digit": ("rules", _fixed(b"\x00t$:\xc2\xb2/")),  # the same
     "rule-4301-digit-number-in-state": (  # ValueError from classify()'s int()
         "rules",
         _fixed(encode_rule_input("($A gt 1)? /x", {"A": "6" * 4301})),
