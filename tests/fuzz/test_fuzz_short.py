@@ -80,7 +80,7 @@ FOUND = {
     "digest-non-ascii-response": ("digest", _digest_with(b"response", b"\xc3\xa9")),  # TypeError
     "digest-0xff-cnonce": ("digest", _digest_with(b"cnonce", b"\xff")),  # UnicodeEncodeError
     "basic-non-ascii-credentials": ("basic", _fixed(b"\x00Basic \xc3\xa9")),  # ValueError: a 500
-    "basic-password-over-4096": (  # issue item 9: passlib's PasswordSizeError, a 500
+    "basic-password-over-4096": (  # issue item 9 (found again): passlib's PasswordSizeError, a 500
         "basic",
         _fixed(b"\x00Basic " + base64.b64encode(b"admin:" + b"p" * 4097)),
     ),
