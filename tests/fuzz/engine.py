@@ -242,8 +242,12 @@ def _short(filename: str) -> str:
     return Path(path).name
 
 
-def minimize(target: Callable[[bytes], None], data: bytes, key: str, *, budget: int = 20_000) -> bytes:
-    """The shortest input found (by removing chunks, then single bytes) that still fails with `key`."""
+def minimize(
+    target: Callable[[bytes], None], data: bytes, key: str, *, budget: int = 20_000, seconds: float = 60.0
+) -> bytes:
+    """The shortest input found (by removing chunks, then single bytes) that still fails with `key`,
+    within `budget` tries and about `seconds` (a 128 KiB input costs a lot per try)."""
+    deadline = time.monotonic() + seconds
 
     def fails(candidate: bytes) -> bool:
         try:
@@ -254,9 +258,9 @@ def minimize(target: Callable[[bytes], None], data: bytes, key: str, *, budget: 
 
     best, tries = data, 0
     chunk = max(1, len(best) // 2)
-    while chunk >= 1 and tries < budget:
+    while chunk >= 1 and tries < budget and time.monotonic() < deadline:
         position, shrunk = 0, False
-        while position < len(best) and tries < budget:
+        while position < len(best) and tries < budget and time.monotonic() < deadline:
             candidate = best[:position] + best[position + chunk :]
             tries += 1
             if candidate != best and fails(candidate):

@@ -30,7 +30,7 @@ def describe(campaign: Campaign) -> str:
     for finding in campaign.findings.values():
         data = finding.data
         if len(data) < 4096:  # bench/fuzz.py minimises big ones; here it would take minutes
-            data = minimize(campaign.target, data, finding.signature, budget=2_000)
+            data = minimize(campaign.target, data, finding.signature, budget=2_000, seconds=10.0)
         lines += [
             f"{finding.count} x {finding.signature}: {finding.message[:200]}",
             f"  input: {data[:300]!r}",
@@ -99,6 +99,7 @@ FOUND = {
         "rules",
         _fixed(encode_rule_input("$A gt " + "6" * 4301, {}, control=3)),  # 3: a trigger
     ),
+    "rule-format-round-trip": ("rules", _fixed(b"\x00(R ge())?")),  # format_rule: "(R ge ())?" won't parse
     "rule-expansion-bomb": (  # issue item 4: 2,000 x "$A" of 1,000 characters, 2 MB out of 4 KB in
         "rules",
         _fixed(encode_rule_input("http://x/" + "$A" * 2000, {"A": "a" * 1000})),
