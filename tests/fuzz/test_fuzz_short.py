@@ -104,8 +104,9 @@ FOUND = {
         "rules",
         _fixed(encode_rule_input("http://x/" + "$A" * 2000, {"A": "a" * 1000})),
     ),
-    "toml-deep-nesting": ("toml", _fixed(b"\x02display_name = " + b"[" * 5000)),  # RecursionError
-    "toml-profile-rule-superscript-port": (  # triage: ValueError out of load_profile_directory
+    "toml-deep-nesting": ("toml", _fixed(b"\x02display_name = " + b"[" * 5000)),  # triage: RecursionError
+    "toml-4301-digit-integer": ("toml", _fixed(b"\x02n = " + b"2" * 4301)),  # tomllib's own ValueError
+    "toml-profile-rule-superscript-port": (  # ValueError out of load_profile_directory
         "toml",
         _fixed(b"\x00" + SAMPLE_SITE_TOML.replace(b"127.0.0.1:8080/default", b"127.0.0.1:\xc2\xb2/default")),
     ),
