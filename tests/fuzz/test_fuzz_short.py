@@ -104,7 +104,7 @@ FOUND = {
         "rules",
         _fixed(encode_rule_input("http://x/" + "$A" * 2000, {"A": "a" * 1000})),
     ),
-    "toml-deep-nesting": ("toml", _fixed(b"\x02display_name = " + b"[" * 5000)),  # triage: RecursionError
+    "toml-deep-nesting": ("toml", _fixed(b"\x02display_name = " + b"[" * 5000)),  # RecursionError
     "toml-4301-digit-integer": ("toml", _fixed(b"\x02n = " + b"2" * 4301)),  # tomllib's own ValueError
     "toml-profile-rule-superscript-port": (  # ValueError out of load_profile_directory
         "toml",
