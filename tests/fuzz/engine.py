@@ -1,4 +1,4 @@
-"""A small seeded mutation fuzzer: the engine of the CI run, and of `bench/fuzz.py` without atheris.
+"""A small seeded mutation fuzzer: the engine of the CI run, and of `python -m tests.fuzz` without atheris.
 
 `Mutator` derives inputs from a seed corpus of real inputs (the sample site's files, the rule
 corpus, genuine Digest headers) by stacking a few byte-level mutations: bit flips, interesting

@@ -17,7 +17,7 @@ is a finding; so is a broken invariant (an AssertionError raised here).
 The input is the text a client or an administrator controls, as bytes: headers are decoded the
 way aiohttp decodes them (UTF-8 with surrogateescape), files as the loader reads them.  Targets
 with options take them from a leading control byte (see each target).  Targets are used by the
-CI run (tests/fuzz/test_fuzz_short.py) and by the long runs (bench/fuzz.py).
+CI run (tests/fuzz/test_fuzz_short.py) and by the long runs (python -m tests.fuzz).
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ from spaprov.config import ConfigError, load_profile_directory
 from spaprov.rules import RuleKind, evaluate, format_rule, lint, parse
 from spaprov.server.admin_auth import authenticate as admin_authenticate
 from spaprov.server.api_errors import ApiError
-from tests.auth.digest_client import authorization, parse_challenge
-from tests.rules.corpus import SEED_RULE, VALID
+from tests.helpers.digest_client import authorization, parse_challenge
+from tests.helpers.rule_corpus import SEED_RULE, VALID
 
 SAMPLE_SITE = Path(__file__).resolve().parents[2] / "sample_profiles"
 # What a successful evaluation may produce in total (URL, options, assignments, trace), in

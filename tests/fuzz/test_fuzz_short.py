@@ -4,7 +4,7 @@ inputs of what the campaign found.
 Each target lets through only its entry point's documented errors; anything else escaping it is
 a finding, and these tests want none.  The runs are deterministic but for the random part of the
 nonces the Digest target's server issues.  The long runs (≥ 1,000,000 inputs per target) are made
-with `python bench/fuzz.py TARGET --runs 1000000`.
+with `python python -m tests.fuzz TARGET --runs 1000000`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def describe(campaign: Campaign) -> str:
     lines = [f"{campaign.finding_count} unexpected exceptions in {campaign.runs} inputs:"]
     for finding in campaign.findings.values():
         data = finding.data
-        if len(data) < 4096:  # bench/fuzz.py minimises big ones; here it would take minutes
+        if len(data) < 4096:  # python -m tests.fuzz minimises big ones; here it would take minutes
             data = minimize(campaign.target, data, finding.signature, budget=2_000, seconds=10.0)
         lines += [
             f"{finding.count} x {finding.signature}: {finding.message[:200]}",

@@ -1,8 +1,8 @@
 """Fuzzing campaign runner: drive one target (or all) with many inputs and report findings.
 
-Run from the repository root:
+Run from the repository root (it lives beside its targets, so bench/ never imports tests/):
 
-    python bench/fuzz.py TARGET --runs N [--seed S] [--out DIR] [--engine auto|atheris|mutate]
+    python -m tests.fuzz TARGET --runs N [--seed S] [--out DIR] [--engine auto|atheris|mutate]
 
 TARGET is one of digest, basic, rules, toml, csv (see tests/fuzz/targets.py) or `all`.  With
 atheris installed (`pip install atheris`: an optional tool, not a project dependency) the default
@@ -27,8 +27,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fuzz.engine import Campaign, Finding, Mutator, minimize
 
