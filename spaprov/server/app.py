@@ -19,8 +19,7 @@ from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_fa
 from spaprov.clock import Clock, system_clock
 from spaprov.logsafe import install_redaction
 from spaprov.mobility import Mobility, SqliteStateStore, StateStore, StateStoreError, open_state
-from spaprov.provision import ProfileBuilder
-from spaprov.render import Renderer
+from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.server.admin_auth import authenticate
 from spaprov.server.admin_page import AdminPages
 from spaprov.server.api import Api
@@ -30,7 +29,7 @@ from spaprov.server.cache import RenderCache
 from spaprov.server.holder import ConfigHolder
 from spaprov.server.metrics import Metrics
 from spaprov.server.middleware import log_and_contain
-from spaprov.server.provisioning import Provisioning
+from spaprov.server.phone_fetch import PhoneFetch
 
 log = logging.getLogger("spaprov.server")
 HOLDER = web.AppKey("spaprov.holder", ConfigHolder)
@@ -87,7 +86,7 @@ def create_app(
     current.append(holder)
     swapped()
     holder.authenticator.attach_shared(shared)
-    provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
+    phone_fetch = PhoneFetch(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
     app = web.Application(middlewares=[log_and_contain(metrics)], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
     app[CACHE] = cache
@@ -100,8 +99,8 @@ def create_app(
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
     AdminPages(holder, accounts, metrics, cache, mobility).register(app)
-    app.router.add_get("/{tail:.*}", provisioning.get)
-    app.router.add_route("*", "/{tail:.*}", provisioning.other_method)
+    app.router.add_get("/{tail:.*}", phone_fetch.get)
+    app.router.add_route("*", "/{tail:.*}", phone_fetch.other_method)
     app.cleanup_ctx.append(_reloading(watch_interval))
     app.on_cleanup.append(_close_state)
     return app
