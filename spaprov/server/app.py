@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import signal
 import sqlite3
@@ -20,14 +19,15 @@ from spaprov.clock import Clock, system_clock
 from spaprov.logsafe import install_redaction
 from spaprov.mobility import Mobility, SqliteStateStore, StateStore, StateStoreError, open_state
 from spaprov.profiles import ProfileBuilder, Renderer
-from spaprov.server.admin_auth import authenticate
-from spaprov.server.admin_page import AdminPages
+from spaprov.server.admin_auth import require_admin
+from spaprov.server.admin_page import AdminPage
 from spaprov.server.api import Api
-from spaprov.server.api_errors import ApiError
 from spaprov.server.app_reload import reload_now
 from spaprov.server.cache import RenderCache
+from spaprov.server.em_password import EmPassword
 from spaprov.server.holder import ConfigHolder
 from spaprov.server.metrics import Metrics
+from spaprov.server.metrics_page import MetricsPage
 from spaprov.server.middleware import log_and_contain
 from spaprov.server.phone_fetch import PhoneFetch
 
@@ -98,7 +98,9 @@ def create_app(
         app.cleanup_ctx.append(_sharing_lockouts)
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
-    AdminPages(holder, accounts, metrics, cache, mobility).register(app)
+    AdminPage(holder, accounts).register(app)
+    MetricsPage(holder, accounts, metrics, cache, mobility).register(app)
+    EmPassword(holder, mobility, clock).register(app)
     app.router.add_get("/{tail:.*}", phone_fetch.get)
     app.router.add_route("*", "/{tail:.*}", phone_fetch.other_method)
     app.cleanup_ctx.append(_reloading(watch_interval))
@@ -161,12 +163,9 @@ async def health(request: web.Request) -> web.Response:
         "reload_problem_count": len(holder.reload_problems),
     }
     if "Authorization" in request.headers:
-        try:
-            outcome: object = authenticate(request, request.app[ACCOUNTS], write=False)
-            if inspect.isawaitable(outcome):  # admin_auth.authenticate may become a coroutine
-                await outcome
-        except ApiError as error:
-            return error.response()
+        refusal = await require_admin(request, request.app[ACCOUNTS], as_json=True)
+        if refusal is not None:
+            return refusal
         report["routes"] = [{"path": r.path, "kind": r.kind} for r in config.routes]
         report["reload_problems"] = list(holder.reload_problems)
     return web.json_response(report)
