@@ -17,7 +17,14 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_factory, sharing_needed
 from spaprov.clock import Clock, system_clock
 from spaprov.logsafe import install_redaction
-from spaprov.mobility import Mobility, SqliteStateStore, StateStore, StateStoreError, open_state
+from spaprov.mobility import (
+    Mobility,
+    SqliteStateStore,
+    StateStore,
+    StateStoreError,
+    default_state_url,
+    open_state,
+)
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.server.admin_auth import require_admin
 from spaprov.server.admin_page import AdminPage
@@ -139,10 +146,6 @@ async def _sharing_lockouts(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await asyncio.to_thread(shared.close)
-
-
-def default_state_url(profiles: Path) -> str:
-    return f"sqlite:///{profiles / '.spaprov-state.sqlite3'}"
 
 
 async def _close_state(app: web.Application) -> None:
