@@ -21,8 +21,7 @@ from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
 from spaprov.logsafe import install_redaction
 from spaprov.mobility import StateStoreError
-from spaprov.provision import ProfileBuilder
-from spaprov.render import Renderer
+from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.server.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.server.identify import normalize_mac
 

@@ -9,6 +9,7 @@ from spaprov.mobility.store import (
     SqliteStateStore,
     StateStore,
     StateStoreError,
+    default_state_url,
     open_state,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "SqliteStateStore",
     "StateStore",
     "StateStoreError",
+    "default_state_url",
     "forced_logout",
     "open_state",
 ]

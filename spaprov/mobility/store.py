@@ -394,6 +394,12 @@ def _redact(url: str) -> str:
     return redact_url(url)
 
 
+def default_state_url(profiles: Path) -> str:
+    """The state store when none is named: sqlite in the profile directory, a dot file so the
+    reload watcher ignores it."""
+    return f"sqlite:///{profiles / '.spaprov-state.sqlite3'}"
+
+
 def open_state(url: str) -> StateStore:
     """`sqlite:///relative/or/absolute/path` (or a bare path), or `postgresql://user:pw@host/db`."""
     if url.startswith("sqlite:///"):
