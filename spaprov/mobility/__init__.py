@@ -9,6 +9,7 @@ from spaprov.mobility.store import (
     SqliteStateStore,
     StateStore,
     StateStoreError,
+    StateStoreUnavailable,
     open_state,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "SqliteStateStore",
     "StateStore",
     "StateStoreError",
+    "StateStoreUnavailable",
     "forced_logout",
     "open_state",
 ]

@@ -66,6 +66,7 @@ def create_app(
     mobility = Mobility(store, clock)
 
     metrics = Metrics()
+    metrics.add_gauges(store.health.gauges)
 
     def audit_auth(event: str, user: str, client: str) -> None:
         metrics.auth_event(event)
@@ -154,8 +155,10 @@ async def health(request: web.Request) -> web.Response:
     files and fields of a directory that holds secrets."""
     holder = request.app[HOLDER]
     config = holder.config
+    store_ok = await request.app[MOBILITY].probe()
     report: dict[str, object] = {
-        "status": "degraded" if holder.reload_problems else "ok",
+        "status": "degraded" if holder.reload_problems or not store_ok else "ok",
+        "store": "ok" if store_ok else "unavailable",
         "generation": holder.generation,
         "devices": len(config.devices),
         "users": len(config.users),
