@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 
 from spaprov.clock import Clock
 from spaprov.logsafe import redact_url, scrub, url_secrets
+from spaprov.mobility.store import StateStoreUnavailable
 from spaprov.store_health import StoreHealth
 
 log = logging.getLogger("spaprov.auth")
@@ -334,8 +335,9 @@ class SharedAuth:
 
     # -- claims (event loop side) -----------------------------------------------------------------
     async def claim(self, nonce: str, issued: float) -> bool:
-        """True when this worker owns `nonce` in the shared store.  On a store error: False
-        (the client is asked to take a fresh nonce, which costs a phone one round trip)."""
+        """True when this worker owns `nonce` in the shared store.  When the store cannot be
+        reached: StateStoreUnavailable (answered 503 with Retry-After, so the phone retries
+        later instead of looping on fresh nonces that cannot be claimed either); never True."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._claims, self._claim, nonce, issued + self.nonce_lifetime + 1.0
@@ -344,9 +346,9 @@ class SharedAuth:
     def _claim(self, nonce: str, expires: float) -> bool:
         try:
             owned = self._claim_store.run(lambda store: store.claim(nonce, self.owner, expires))
-        except Exception:  # noqa: BLE001 - a broken store must never let a replay pass (logged once)
-            self.errors += 1
-            return False
+        except Exception as error:  # noqa: BLE001 - a broken store must never let a replay pass
+            self.errors += 1  # (logged once per outage by self.health)
+            raise StateStoreUnavailable(f"shared auth store: {error}") from None
         self.claims += 1
         if not owned:
             self.foreign += 1

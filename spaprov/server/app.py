@@ -97,6 +97,7 @@ def create_app(
     app[ACCOUNTS] = accounts
     if shared is not None:
         app[SHARED_AUTH] = shared
+        metrics.add_gauges(lambda: shared.health.gauges("spaprov_shared_auth_store"))
         app.cleanup_ctx.append(_sharing_lockouts)
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)

@@ -14,25 +14,30 @@ traceback, and freeing the space is enough to recover.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from spaprov.auth import shared_state
+from spaprov.auth.shared_state import SharedAuth, SqliteSharedAuthStore
 from spaprov.clock import ManualClock
 from spaprov.mobility.audit_writer import AuditWriter
 from spaprov.mobility.store import StateStoreUnavailable
-from tests.helpers.auth import HOST_PASSWORD, HOST_USER
+from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, HOST_PASSWORD, HOST_USER, set_admin
 from tests.helpers.site import ROOT, SPA_AGENT, copy_sample, free_port
 
 POSTGRES = os.environ.get("SPAPROV_TEST_POSTGRES", "")
@@ -99,6 +104,12 @@ def health(server: Server) -> dict[str, object]:
     assert answer.status_code == 200
     result: dict[str, object] = json.loads(answer.text)
     return result
+
+
+def metrics(server: Server) -> str:
+    answer = httpx.get(f"{server.url}/metrics", auth=(ADMIN_NAME, ADMIN_PASSWORD), timeout=15)
+    assert answer.status_code == 200, answer.text
+    return answer.text
 
 
 def assert_503(answer: httpx.Response) -> None:
@@ -248,9 +259,9 @@ def fill(disk: Path) -> Path:
 @pytest.mark.slow
 def test_sqlite_full_disk_503_then_recovery(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "disk") as disk:
-        server = Server(
-            copy_sample(tmp_path / "site"), f"sqlite:///{disk / 'state.sqlite3'}", tmp_path / "log"
-        )
+        site = copy_sample(tmp_path / "site")
+        set_admin(site)
+        server = Server(site, f"sqlite:///{disk / 'state.sqlite3'}", tmp_path / "log")
         try:
             with (
                 phone(server, "alice@example.com", "1234") as mobile,
@@ -262,9 +273,12 @@ def test_sqlite_full_disk_503_then_recovery(tmp_path: Path) -> None:
                     assert_503(host.get("/hostphone.cfg"))
                 assert health(server)["store"] == "unavailable"
                 assert httpx.get(f"{server.url}/default.cfg", headers=HEADERS).status_code == 200
+                assert "spaprov_state_store_up 0" in metrics(server)  # reads still work on a full disk
                 filler.unlink()
                 assert host.get("/hostphone.cfg").status_code == 200
                 assert health(server)["store"] == "ok"
+                text = metrics(server)
+                assert "spaprov_state_store_up 1" in text and "spaprov_state_store_outages_total 1" in text
             log = server.text()
             lines = server.lines("state store unavailable")
             assert len(lines) == 1 and "full" in lines[0], log[-3000:]
@@ -314,3 +328,43 @@ def test_audit_rows_survive_a_short_outage_within_their_bound(caplog: pytest.Log
     finally:
         store.down = False
         writer.close()
+
+
+# -- the shared replay/lockout store across an outage -----------------------------------------------
+class BreakableAuthStore(SqliteSharedAuthStore):
+    down = False  # while set, opening fails and every statement fails like a lost disk
+
+    def __init__(self, path: Path) -> None:
+        if BreakableAuthStore.down:
+            raise OSError("cannot open the shared auth tables: unreachable")
+        super().__init__(path)
+
+    def _execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        if BreakableAuthStore.down:
+            raise sqlite3.OperationalError("disk I/O error")
+        return super()._execute(sql, parameters)
+
+
+async def test_shared_auth_store_503_then_reconnects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(shared_state, "REOPEN_INTERVAL", 0.05)
+    monkeypatch.setattr(BreakableAuthStore, "down", False)
+    auth = SharedAuth(lambda: BreakableAuthStore(tmp_path / "auth.sqlite3"), ManualClock())
+    try:
+        assert await auth.claim("n1", 0.0) is True
+        BreakableAuthStore.down = True
+        for number in range(20):  # never admitted: 503 for the phone (it retries), not a stale loop
+            with pytest.raises(StateStoreUnavailable):
+                await auth.claim(f"down-{number}", 0.0)
+        assert await auth.lockouts() == []
+        BreakableAuthStore.down = False
+        await asyncio.sleep(0.1)
+        assert await auth.claim("n2", 0.0) is True  # reopened by itself
+        unavailable = [r for r in caplog.records if "shared auth store unavailable" in r.getMessage()]
+        recovered = [r for r in caplog.records if "shared auth store recovered" in r.getMessage()]
+        assert len(unavailable) == 1 and len(recovered) == 1, caplog.text
+        assert auth.health.outages == 1 and auth.health.available
+    finally:
+        BreakableAuthStore.down = False
+        auth.close()
