@@ -36,7 +36,7 @@ from spaprov.auth import shared_state
 from spaprov.auth.shared_state import SharedAuth, SqliteSharedAuthStore
 from spaprov.clock import ManualClock
 from spaprov.mobility.audit_writer import AuditWriter
-from spaprov.mobility.store import StateStoreUnavailable
+from spaprov.mobility.store import StateStoreUnavailable, open_state
 from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, HOST_PASSWORD, HOST_USER, set_admin
 from tests.helpers.site import ROOT, SPA_AGENT, copy_sample, free_port
 
@@ -368,3 +368,38 @@ async def test_shared_auth_store_503_then_reconnects(
     finally:
         BreakableAuthStore.down = False
         auth.close()
+
+
+# -- a dropped PostgreSQL connection (no server stop needed) ----------------------------------------
+def test_postgres_connection_killed_reconnects_by_itself(
+    state_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server ends the store's connection (as a restart or a failover does): the next
+    transaction is StateStoreUnavailable, not a psycopg error, and the pool reconnects alone."""
+    if not state_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (SQLite has no connection to lose)")
+    import psycopg
+
+    store = open_state(state_url)
+    try:
+        with store.transaction(write=False) as tx:
+            pid = tx._db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StateStoreUnavailable), store.transaction() as tx:
+            tx.active_count()
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with store.transaction() as tx:
+                    tx.audit(1.0, "probe")
+                break
+            except StateStoreUnavailable:
+                assert time.monotonic() < deadline, "the pool did not reconnect within 15 s"
+                time.sleep(0.1)
+        assert store.probe() and store.health.available and store.health.outages == 1
+        messages = [record.getMessage() for record in caplog.records]
+        assert sum("state store unavailable" in m for m in messages) == 1, messages
+        assert sum("state store recovered" in m for m in messages) == 1, messages
+    finally:
+        store.close()
