@@ -316,7 +316,7 @@ class StateStore(abc.ABC):
                 reason = self._unavailable(error)
                 if reason is None:
                     raise
-                self.health.failed(reason, write=write)
+                self.health.failed(f"{self.label}: {reason}", write=write)
                 raise StateStoreUnavailable(f"{self.label}: {reason}") from error
             self.health.succeeded(write=write)
 
@@ -373,7 +373,7 @@ class SqliteStateStore(StateStore):
             and isinstance(code, int)
             and code & 0xFF in _SQLITE_UNAVAILABLE
         ):
-            return f"{self.path}: {error} ({getattr(error, 'sqlite_errorname', code)})"
+            return f"{error} ({getattr(error, 'sqlite_errorname', code)})"
         return None
 
     def close(self) -> None:
