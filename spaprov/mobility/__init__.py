@@ -9,6 +9,7 @@ from spaprov.mobility.store import (
     SqliteStateStore,
     StateStore,
     StateStoreError,
+    StateStoreUnavailable,
     default_state_url,
     open_state,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "SqliteStateStore",
     "StateStore",
     "StateStoreError",
+    "StateStoreUnavailable",
     "default_state_url",
     "forced_logout",
     "open_state",

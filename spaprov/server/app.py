@@ -72,6 +72,7 @@ def create_app(
     mobility = Mobility(store, clock)
 
     metrics = Metrics()
+    metrics.add_gauges(store.health.gauges)
 
     def audit_auth(event: str, user: str, client: str) -> None:
         metrics.auth_event(event)
@@ -102,6 +103,7 @@ def create_app(
     app[ACCOUNTS] = accounts
     if shared is not None:
         app[SHARED_AUTH] = shared
+        metrics.add_gauges(lambda: shared.health.gauges("spaprov_shared_auth_store"))
         app.cleanup_ctx.append(_sharing_lockouts)
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
@@ -158,8 +160,10 @@ async def health(request: web.Request) -> web.Response:
     files and fields of a directory that holds secrets."""
     holder = request.app[HOLDER]
     config = holder.config
+    store_ok = await request.app[MOBILITY].probe()
     report: dict[str, object] = {
-        "status": "degraded" if holder.reload_problems else "ok",
+        "status": "degraded" if holder.reload_problems or not store_ok else "ok",
+        "store": "ok" if store_ok else "unavailable",
         "generation": holder.generation,
         "devices": len(config.devices),
         "users": len(config.users),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from spaprov.auth.admins import AdminAccounts
-from spaprov.mobility import Mobility
+from spaprov.mobility import Mobility, StateStoreUnavailable
 from spaprov.server.admin_auth import require_admin
 from spaprov.server.cache import RenderCache
 from spaprov.server.holder import ConfigHolder
@@ -37,10 +37,14 @@ class MetricsPage:
         refusal = await require_admin(request, self.accounts)
         if refusal is not None:
             return refusal
-        active = await self.mobility.read(lambda tx: tx.active_count())
         holder = self.holder
-        gauges = [
-            ("spaprov_active_sessions", "Active extension-mobility sessions", float(active)),
+        gauges: list[tuple[str, str, float]] = []
+        try:
+            active = await self.mobility.read(lambda tx: tx.active_count())
+            gauges.append(("spaprov_active_sessions", "Active extension-mobility sessions", float(active)))
+        except StateStoreUnavailable:  # scraped during an outage: the store's own gauges say so
+            pass
+        gauges += [
             (
                 "spaprov_render_cache_hits_total",
                 "Profiles served from the render cache",
