@@ -20,6 +20,12 @@ nothing here needs to survive a power loss, since nonces issued before a process
 treated as stale anyway, see ReplayGuard), created 0600; on PostgreSQL UNLOGGED tables in the
 state database, on connections of their own.  Claims and counts expire after the nonce lifetime
 and the failure window (a cheap periodic DELETE).
+
+Outages: each thread's connection is dropped on an error and opened again on the next use (at
+once when a connection that worked breaks, e.g. after a PostgreSQL restart; then at most once per
+`REOPEN_INTERVAL`), so the store recovers without a restart.  While it is unreachable every
+decision fails closed as before, and the outage is logged once when it starts and once when it
+ends (spaprov.store_health), not once per request.
 """
 
 from __future__ import annotations
@@ -27,18 +33,22 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from spaprov.clock import Clock
 from spaprov.logsafe import redact_url, scrub, url_secrets
+from spaprov.mobility.store import StateStoreUnavailable
+from spaprov.store_health import StoreHealth
 
 log = logging.getLogger("spaprov.auth")
 SHARED_AUTH_ENV = "SPAPROV_SHARED_AUTH"  # set by `serve --workers N` (N > 1) for its workers
@@ -46,7 +56,9 @@ POLL_INTERVAL = 0.5  # seconds between two reads of the active lockouts
 QUEUE_SIZE = 4096  # failures waiting to be counted; beyond this, fail closed locally
 BATCH = 512  # failures counted per transaction at most
 MAX_NAME = 256  # characters of a user name kept in the store (made-up names can be long)
+REOPEN_INTERVAL = 1.0  # seconds between two attempts to reconnect during an outage
 Lockout = tuple[str, str, float]  # (name, client, until)
+T = TypeVar("T")
 
 _TABLES = (
     "CREATE {unlogged}TABLE IF NOT EXISTS auth_nonce_claims"
@@ -229,6 +241,57 @@ def sharing_needed(state_url: str) -> bool:
     return os.environ.get(SHARED_AUTH_ENV) == "1" or state_url.startswith(("postgresql://", "postgres://"))
 
 
+class _Reconnecting:
+    """One thread's SharedAuthStore, opened on demand and opened again after a failure."""
+
+    def __init__(
+        self, open_store: Callable[[], SharedAuthStore], health: StoreHealth, store: SharedAuthStore | None
+    ) -> None:
+        self._open_store, self._health, self._store = open_store, health, store
+        self._next_attempt = 0.0
+
+    def _open(self) -> SharedAuthStore:
+        now = time.monotonic()
+        if now < self._next_attempt:
+            raise OSError("the shared auth store is unreachable (reconnecting)")
+        self._next_attempt = now + REOPEN_INTERVAL
+        try:
+            return self._open_store()
+        except Exception as error:
+            self._health.failed(str(error))
+            raise
+
+    def run(self, work: Callable[[SharedAuthStore], T]) -> T:
+        """`work` on the store; raises whatever made it fail (the caller fails closed)."""
+        fresh = self._store is None
+        if self._store is None:
+            self._store = self._open()
+        try:
+            result = work(self._store)
+        except Exception as error:
+            self.close()
+            if fresh:
+                self._health.failed(str(error))
+                raise
+            # A connection that worked has broken (a restarted server): one fresh try at once.
+            self._next_attempt = 0.0
+            self._store = self._open()
+            try:
+                result = work(self._store)
+            except Exception as retry_error:
+                self.close()
+                self._health.failed(str(retry_error))
+                raise
+        self._health.succeeded()
+        return result
+
+    def close(self) -> None:
+        if self._store is not None:
+            with contextlib.suppress(Exception):
+                self._store.close()
+            self._store = None
+
+
 class PendingFailure:
     """A failure on its way to the shared count; `future` gives (shared count, lockout until)."""
 
@@ -256,11 +319,13 @@ class SharedAuth:
         self._clock = clock
         self.owner = owner or f"{os.getpid()}-{os.urandom(4).hex()}"
         self.window, self.max_failures, self.lockout, self.nonce_lifetime = 300.0, 5, 300.0, 300.0
+        self.health = StoreHealth("shared auth store", log)
         self._claims = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spaprov-auth-claims")
-        self._claim_store: SharedAuthStore | None = None
+        self._claim_store = _Reconnecting(open_store, self.health, None)
         self._failures: queue.Queue[PendingFailure | None] = queue.Queue(maxsize=queue_size)
         self._counter = threading.Thread(target=self._count_loop, name="spaprov-auth-failures", daemon=True)
-        self._counter_store = open_store()  # open one now: a broken store fails at startup
+        # Open one now: a broken store fails at startup.
+        self._counter_store = _Reconnecting(open_store, self.health, open_store())
         self._counter.start()
         self.claims = self.foreign = self.dropped = self.errors = 0
 
@@ -270,8 +335,9 @@ class SharedAuth:
 
     # -- claims (event loop side) -----------------------------------------------------------------
     async def claim(self, nonce: str, issued: float) -> bool:
-        """True when this worker owns `nonce` in the shared store.  On a store error: False
-        (the client is asked to take a fresh nonce, which costs a phone one round trip)."""
+        """True when this worker owns `nonce` in the shared store.  When the store cannot be
+        reached: StateStoreUnavailable (answered 503 with Retry-After, so the phone retries
+        later instead of looping on fresh nonces that cannot be claimed either); never True."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._claims, self._claim, nonce, issued + self.nonce_lifetime + 1.0
@@ -279,13 +345,10 @@ class SharedAuth:
 
     def _claim(self, nonce: str, expires: float) -> bool:
         try:
-            if self._claim_store is None:
-                self._claim_store = self._open_store()
-            owned = self._claim_store.claim(nonce, self.owner, expires)
+            owned = self._claim_store.run(lambda store: store.claim(nonce, self.owner, expires))
         except Exception as error:  # noqa: BLE001 - a broken store must never let a replay pass
-            self.errors += 1
-            log.error("shared auth store: cannot claim a nonce: %s", error)
-            return False
+            self.errors += 1  # (logged once per outage by self.health)
+            raise StateStoreUnavailable(f"shared auth store: {error}") from None
         self.claims += 1
         if not owned:
             self.foreign += 1
@@ -298,12 +361,9 @@ class SharedAuth:
     def _poll(self) -> list[Lockout]:
         now = self._clock()
         try:
-            if self._claim_store is None:
-                self._claim_store = self._open_store()
-            return self._claim_store.active_lockouts(now)
-        except Exception as error:  # noqa: BLE001
+            return self._claim_store.run(lambda store: store.active_lockouts(now))
+        except Exception:  # noqa: BLE001 - logged once per outage by self.health
             self.errors += 1
-            log.error("shared auth store: cannot read lockouts: %s", error)
             return []
 
     async def expire(self) -> None:
@@ -312,13 +372,11 @@ class SharedAuth:
 
     def _expire(self) -> None:
         now = self._clock()
+        window = max(self.window, self.nonce_lifetime)
         try:
-            if self._claim_store is None:
-                self._claim_store = self._open_store()
-            self._claim_store.expire(now, window=max(self.window, self.nonce_lifetime))
-        except Exception as error:  # noqa: BLE001
+            self._claim_store.run(lambda store: store.expire(now, window=window))
+        except Exception:  # noqa: BLE001 - logged once per outage by self.health
             self.errors += 1
-            log.error("shared auth store: cannot expire old rows: %s", error)
 
     # -- failures ---------------------------------------------------------------------------------
     def failed(self, name: str, client: str) -> PendingFailure | None:
@@ -330,6 +388,17 @@ class SharedAuth:
             self.dropped += 1
             return None
         return pending
+
+    def _count(
+        self, counts: dict[tuple[str, str], int], store: SharedAuthStore
+    ) -> dict[tuple[str, str], tuple[int, float | None]]:
+        return store.count_failures(
+            counts,
+            now=self._clock(),
+            window=self.window,
+            max_failures=self.max_failures,
+            lockout=self.lockout,
+        )
 
     def _count_loop(self) -> None:
         store = self._counter_store
@@ -352,16 +421,9 @@ class SharedAuth:
                 key = (item.name, item.client)
                 counts[key] = counts.get(key, 0) + 1
             try:
-                result = store.count_failures(
-                    counts,
-                    now=self._clock(),
-                    window=self.window,
-                    max_failures=self.max_failures,
-                    lockout=self.lockout,
-                )
-            except Exception as error:  # noqa: BLE001 - fail closed: each of them is locked locally
+                result = store.run(functools.partial(self._count, counts))
+            except Exception:  # noqa: BLE001 - fail closed: each of them is locked locally
                 self.errors += 1
-                log.error("shared auth store: cannot count failures: %s", error)
                 until = self._clock() + self.lockout
                 for item in batch:
                     item.future.set_result((self.max_failures, until))
@@ -377,6 +439,4 @@ class SharedAuth:
         self._claims.shutdown(wait=True)
 
     def _close_claims(self) -> None:
-        if self._claim_store is not None:
-            self._claim_store.close()
-            self._claim_store = None
+        self._claim_store.close()

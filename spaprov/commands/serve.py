@@ -23,8 +23,7 @@ from spaprov.live.holder import WORKER_NONCE_SECRET_ENV
 from spaprov.logsafe import install_redaction
 from spaprov.mac import normalize_mac
 from spaprov.mobility import StateStoreError
-from spaprov.provision import ProfileBuilder
-from spaprov.render import Renderer
+from spaprov.profiles import ProfileBuilder, Renderer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.state_option import add_state_arguments, state_url
-from spaprov.mobility import StateStore, StateStoreError, forced_logout, open_state
-from spaprov.server.app import default_state_url
+from spaprov.mobility import StateStore, StateStoreError, default_state_url, forced_logout, open_state
 from spaprov.timespec import parse_since
 
 

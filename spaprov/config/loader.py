@@ -140,6 +140,10 @@ class _Directory:
             problems.append(Problem(label, "", f"is not valid TOML: {error}"))
         except (OSError, UnicodeDecodeError) as error:
             problems.append(Problem(label, "", f"cannot be read: {error}"))
+        except ValueError as error:  # tomllib: an integer past int()'s 4,300-digit limit
+            problems.append(Problem(label, "", f"is not valid TOML: {str(error)[:200]}"))
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            problems.append(Problem(label, "", "is not valid TOML: arrays or tables nested too deeply"))
         return None
 
 

@@ -9,6 +9,8 @@ from spaprov.mobility.store import (
     SqliteStateStore,
     StateStore,
     StateStoreError,
+    StateStoreUnavailable,
+    default_state_url,
     open_state,
 )
 
@@ -22,6 +24,8 @@ __all__ = [
     "SqliteStateStore",
     "StateStore",
     "StateStoreError",
+    "StateStoreUnavailable",
+    "default_state_url",
     "forced_logout",
     "open_state",
 ]

@@ -11,6 +11,10 @@ password changes) are handed to `AuditWriter.submit()`, which only touches memor
 - a thread of its own writes the due rows in transactions of at most `batch` rows, so the state
   store's lock is held for one short transaction at a time, never for the whole backlog.
 
+While the state store is unreachable (StateStoreUnavailable) the rows that could not be written
+stay in memory, oldest first, and are written when it is back; they count against the same
+`capacity`, so a long outage drops (and counts) the oldest ones rather than growing without bound.
+
 `close()` writes everything still pending: nothing accepted is lost at a clean shutdown.  Audit
 rows of logins and logouts are written inside their decision's transaction (durable with the
 decision) and do not pass through here.
@@ -24,7 +28,7 @@ import time
 from dataclasses import dataclass
 
 from spaprov.clock import Clock
-from spaprov.mobility.store import AuditRow, StateStore
+from spaprov.mobility.store import AuditRow, StateStore, StateStoreUnavailable
 
 log = logging.getLogger("spaprov.mobility")
 COALESCED_EVENTS = frozenset({"failed_auth", "lockout", "denied"})
@@ -79,6 +83,7 @@ class AuditWriter:
         # Insertion-ordered: the oldest rows are written first.  The key of a plain (not
         # coalesced) entry is unique, so it never absorbs another one.
         self._pending: dict[_Key | int, _Pending] = {}
+        self._unwritten: list[AuditRow] = []  # rows kept across an outage of the store, oldest first
         self._serial = 0
         self._dropped_unreported = 0
         self.dropped = 0
@@ -91,7 +96,7 @@ class AuditWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._unwritten)
 
     def submit(
         self,
@@ -115,7 +120,7 @@ class AuditWriter:
             else:
                 self._serial += 1
                 key = self._serial
-            if len(self._pending) >= self._capacity or self._closed:
+            if len(self._pending) + len(self._unwritten) >= self._capacity or self._closed:
                 self.dropped += 1
                 self._dropped_unreported += 1
                 return
@@ -134,7 +139,8 @@ class AuditWriter:
                 for key, _ in due:
                     del self._pending[key]
                 dropped, self._dropped_unreported = self._dropped_unreported, 0
-            rows = [entry.row() for _, entry in due]
+                rows, self._unwritten = self._unwritten, []
+            rows += [entry.row() for _, entry in due]
             if dropped:
                 note = f"{dropped} entries dropped (buffer full)"
                 rows.append(AuditRow(self._clock(), "audit_dropped", None, None, None, note))
@@ -143,13 +149,28 @@ class AuditWriter:
                 try:
                     with self._store.transaction() as tx:
                         tx.audit_many(chunk)
-                except Exception:  # the store is down: say so, keep serving phones
+                except StateStoreUnavailable:  # logged once per outage by the store: keep them
+                    self._keep(rows[start:], dropped)
+                    break
+                except Exception:  # a bug, not an outage: say so, keep serving phones
                     log.exception("cannot write %d audit entries", len(rows) - start)
                     with self._lock:
                         self.dropped += len(rows) - start
                     break
                 self.written += len(chunk)
             return len(rows)
+
+    def _keep(self, rows: list[AuditRow], unreported: int) -> None:
+        """Hold rows the store could not take, within `capacity` (the oldest go first).  The
+        "audit_dropped" note (always the last row) is not kept: its count is, for the next one."""
+        rows = [row for row in rows if row.event != "audit_dropped"]
+        with self._lock:
+            room = max(0, self._capacity - len(self._pending))
+            keep = rows[-room:] if room else []
+            lost = len(rows) - len(keep)
+            self._unwritten = keep
+            self.dropped += lost
+            self._dropped_unreported += lost + unreported
 
     def _run(self) -> None:
         while not self._closed:

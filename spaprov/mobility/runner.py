@@ -84,6 +84,10 @@ class Mobility:
         writer (coalesced, or dropped and counted under a flood), never to the state thread."""
         self.audit.submit(event, user_id, device, client, detail)
 
+    async def probe(self) -> bool:
+        """Does the state store answer now (on the state thread; quick during an outage)?"""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.store.probe)
+
     async def drain(self) -> None:
         """Write every pending audit entry now."""
         await asyncio.to_thread(self.audit.flush)

@@ -4,6 +4,12 @@ WAL journal and synchronous=FULL: a committed record survives a crash or a kill,
 killed mid-write leaves a readable database.  The schema is versioned and migrated forward on
 open.  Every policy decision runs inside one `BEGIN IMMEDIATE` transaction, so two workers (or
 two nodes on a shared database) cannot both decide a user is free to log in.
+
+A connection-level failure (PostgreSQL down or restarted, a full or read-only disk under SQLite)
+is raised as `StateStoreUnavailable`, logged once per outage through the store's `health`, and
+recovered from by itself: PostgreSQL runs on a psycopg_pool pool that reconnects in the
+background, and a failing request costs no more than a short wait for a connection.  Other errors
+(SQL or programming errors) are raised as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from spaprov.logsafe import redact_url, scrub, url_secrets
+from spaprov.store_health import StoreHealth
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 1
@@ -97,6 +104,25 @@ class StateStoreError(RuntimeError):
     """The state database cannot be opened or is from a newer spaprov."""
 
 
+class StateStoreUnavailable(StateStoreError):
+    """The state store cannot be reached right now (connection lost, server down, disk full or
+    read-only): transient, answered 503 with Retry-After, and recovered from without a restart."""
+
+
+# SQLite primary result codes that mean "the storage is not usable now", not "bad SQL".
+_SQLITE_UNAVAILABLE = frozenset(
+    {
+        3,  # SQLITE_PERM
+        5,  # SQLITE_BUSY (after busy_timeout)
+        6,  # SQLITE_LOCKED
+        8,  # SQLITE_READONLY
+        10,  # SQLITE_IOERR
+        13,  # SQLITE_FULL
+        14,  # SQLITE_CANTOPEN
+    }
+)
+
+
 class Transaction:
     """The queries a policy decision needs, inside one transaction."""
 
@@ -125,6 +151,12 @@ class Transaction:
             "SELECT 1 FROM sessions WHERE acknowledged = 0 AND device = ? LIMIT 1", (device,)
         )
         return row.fetchone() is not None
+
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT max(version) FROM schema_version").fetchone()[0])
+
+    def ping(self) -> None:
+        self._db.execute("SELECT 1").fetchone()
 
     def active_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM sessions WHERE ended IS NULL").fetchone()[0])
@@ -234,22 +266,24 @@ class StateStore(abc.ABC):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.health = StoreHealth("state store", log)
 
     # Backend hooks -------------------------------------------------------------------------------
     @abc.abstractmethod
-    def _connection(self) -> _Connection: ...
+    def _session(self, write: bool) -> contextlib.AbstractContextManager[_Connection]:
+        """A connection inside one open transaction, committed when the block ends normally and
+        rolled back otherwise."""
 
     @abc.abstractmethod
-    def _begin(self, write: bool) -> None: ...
+    def _unavailable(self, error: BaseException) -> str | None:
+        """Why `error` means the store cannot be reached (None: an ordinary error)."""
 
     def _ddl(self, statement: str) -> str:
         return statement
 
     # Shared ------------------------------------------------------------------------------------------
-    def _migrate(self) -> None:
-        db = self._connection()
-        self._begin(True)
-        try:
+    def _migrate(self, session: contextlib.AbstractContextManager[_Connection]) -> None:
+        with session as db:
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
             if current > SCHEMA_VERSION:
@@ -260,29 +294,42 @@ class StateStore(abc.ABC):
                 for statement in MIGRATIONS[version - 1]:
                     db.execute(self._ddl(statement))
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     @property
     def schema_version(self) -> int:
-        with self.transaction(write=False):
-            return int(self._connection().execute("SELECT max(version) FROM schema_version").fetchone()[0])
+        with self.transaction(write=False) as tx:
+            return tx.schema_version()
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
         """One transaction, committed when the block ends normally.  A writing one takes the
-        write lock up front so its reads cannot go stale before it writes."""
+        write lock up front so its reads cannot go stale before it writes.  Raises
+        StateStoreUnavailable when the store cannot be reached."""
         with self._lock:
-            db = self._connection()
-            self._begin(write)
             try:
-                yield Transaction(db)
-            except BaseException:
-                db.execute("ROLLBACK")
+                with self._session(write) as db:
+                    yield Transaction(db)
+            except StateStoreUnavailable as error:
+                self.health.failed(str(error), write=write)
                 raise
-            db.execute("COMMIT")
+            except Exception as error:
+                reason = self._unavailable(error)
+                if reason is None:
+                    raise
+                self.health.failed(f"{self.label}: {reason}", write=write)
+                raise StateStoreUnavailable(f"{self.label}: {reason}") from error
+            self.health.succeeded(write=write)
+
+    def probe(self) -> bool:
+        """Does the store answer now?  A read: after an outage seen on a write (a full or
+        read-only disk, where reads may still work) only a write that goes through again ends
+        it, so the probe reports the outage until then."""
+        try:
+            with self.transaction(write=False) as tx:
+                tx.ping()
+        except StateStoreUnavailable:
+            return False
+        return self.health.available
 
     @abc.abstractmethod
     def close(self) -> None: ...
@@ -300,15 +347,34 @@ class SqliteStateStore(StateStore):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=30000")
-            self._migrate()
+            self._migrate(self._session(True))
         except sqlite3.DatabaseError as error:
             raise StateStoreError(f"cannot open the state database {self.path}: {error}") from None
 
-    def _connection(self) -> _Connection:
-        return self._db
+    @contextlib.contextmanager
+    def _session(self, write: bool) -> Iterator[_Connection]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT (disk full, I/O error) may or may not have ended the transaction:
+            # one left open would make every later BEGIN fail.
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
 
-    def _begin(self, write: bool) -> None:
-        self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    def _unavailable(self, error: BaseException) -> str | None:
+        code = getattr(error, "sqlite_errorcode", None)
+        if (
+            isinstance(error, sqlite3.DatabaseError)
+            and isinstance(code, int)
+            and code & 0xFF in _SQLITE_UNAVAILABLE
+        ):
+            return f"{error} ({getattr(error, 'sqlite_errorname', code)})"
+        return None
 
     def close(self) -> None:
         with self._lock:
@@ -355,29 +421,67 @@ class _PostgresConnection:
 
 
 class PostgresStateStore(StateStore):
-    """The same schema and migrations on PostgreSQL, for more than one node."""
+    """The same schema and migrations on PostgreSQL, for more than one node.
+
+    Connections come from a psycopg_pool pool of one (the store is used by one thread at a time)
+    that replaces a broken connection in the background.  While the server is down a transaction
+    waits at most `OUTAGE_WAIT` for a connection, so the state thread never queues requests
+    behind long timeouts; the pool gives up a reconnection after `RECONNECT_TIMEOUT` and the
+    next request starts a fresh one, which bounds its backoff (recovery within a few seconds)."""
+
+    CHECKOUT_TIMEOUT = 10.0  # seconds to wait for a connection while the server answers
+    OUTAGE_WAIT = 0.05  # ... and during an outage
+    RECONNECT_TIMEOUT = 4.0
 
     def __init__(self, url: str) -> None:
         super().__init__()
         try:
             import psycopg
+            from psycopg_pool import ConnectionPool
         except ImportError:
-            raise StateStoreError("PostgreSQL needs psycopg: pip install 'spaprov[postgresql]'") from None
+            raise StateStoreError(
+                "PostgreSQL needs psycopg and psycopg-pool: pip install 'spaprov[postgresql]'"
+            ) from None
         self.label = _redact(url)
+        self._psycopg = psycopg
+        self._secrets = url_secrets(url)
         try:
-            self._db = _PostgresConnection(psycopg.connect(url, autocommit=True, connect_timeout=10))
-            self._migrate()
+            # Migrate on a connection of its own: its errors name the cause at startup.
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as first:
+                self._migrate(_pg_session(_PostgresConnection(first), True))
         except psycopg.Error as error:
             detail = scrub(str(error).replace(url, self.label), url_secrets(url))  # libpq may quote it
             raise StateStoreError(f"cannot open the state database {self.label}: {detail}") from None
+        # Each failed reconnection attempt is a warning of the pool's; the outage is logged once
+        # by self.health instead.
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+        self._pool = ConnectionPool(
+            url,
+            kwargs={"autocommit": True, "connect_timeout": 5},
+            min_size=1,
+            max_size=1,
+            open=True,
+            name="spaprov-state",
+            timeout=self.CHECKOUT_TIMEOUT,
+            reconnect_timeout=self.RECONNECT_TIMEOUT,
+        )
 
-    def _connection(self) -> _Connection:
-        return self._db
+    @contextlib.contextmanager
+    def _session(self, write: bool) -> Iterator[_Connection]:
+        wait = self.CHECKOUT_TIMEOUT if self.health.available else self.OUTAGE_WAIT
+        with self._pool.connection(timeout=wait) as raw, _pg_session(_PostgresConnection(raw), write) as db:
+            yield db
 
-    def _begin(self, write: bool) -> None:
-        self._db.execute("BEGIN")
-        if write:
-            self._db.execute("SELECT pg_advisory_xact_lock(?)", (_PG_WRITE_LOCK,))
+    def _unavailable(self, error: BaseException) -> str | None:
+        from psycopg_pool import PoolTimeout
+
+        psycopg = self._psycopg
+        if isinstance(error, PoolTimeout):
+            return "no connection to the database server"
+        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return scrub(first, self._secrets)
+        return None
 
     def _ddl(self, statement: str) -> str:
         return statement.replace(
@@ -386,12 +490,33 @@ class PostgresStateStore(StateStore):
 
     def close(self) -> None:
         with self._lock:
-            self._db.raw.close()
+            self._pool.close()
+
+
+@contextlib.contextmanager
+def _pg_session(db: _PostgresConnection, write: bool) -> Iterator[_Connection]:
+    db.execute("BEGIN")
+    if write:
+        db.execute("SELECT pg_advisory_xact_lock(?)", (_PG_WRITE_LOCK,))
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        if not db.raw.closed:  # a broken connection is discarded by the pool
+            with contextlib.suppress(Exception):
+                db.execute("ROLLBACK")
+        raise
 
 
 def _redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
     return redact_url(url)
+
+
+def default_state_url(profiles: Path) -> str:
+    """The state store when none is named: sqlite in the profile directory, a dot file so the
+    reload watcher ignores it."""
+    return f"sqlite:///{profiles / '.spaprov-state.sqlite3'}"
 
 
 def open_state(url: str) -> StateStore:

@@ -58,7 +58,9 @@ def written_shape(text: str) -> tuple[str | None, str, str]:
 
 def valid_port(text: str) -> bool:
     """Whether `text` is a TCP/UDP port number a phone can fetch from (1 to 65535)."""
-    return text.isdigit() and 0 < int(text) < 65536
+    # ASCII only: str.isdigit() also accepts "²" and other digits int() refuses; at most five
+    # digits, so no text reaches int()'s 4,300-digit limit.
+    return len(text) <= 5 and text.isascii() and text.isdigit() and 0 < int(text) < 65536
 
 
 def _split(url: str) -> SplitUrl:

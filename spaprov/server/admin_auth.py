@@ -1,4 +1,5 @@
-"""HTTP Basic authentication and roles for /api/v1 and /admin (see spaprov.auth.admins).
+"""HTTP Basic authentication and roles for /api/v1, /admin, /metrics and /healthz's details (see
+spaprov.auth.admins).
 
 Like Digest logins, failures lock out a (name, client) pair for a while (429 + Retry-After),
 unknown names included; every refused attempt is counted, malformed ones too.  The password
@@ -65,3 +66,20 @@ async def authenticate(request: web.Request, accounts: AdminAccounts, *, write: 
     request[ADMIN] = admin.name
     request[ADMIN_ROLE] = admin.role
     return admin
+
+
+async def require_admin(
+    request: web.Request, accounts: AdminAccounts, *, as_json: bool = False
+) -> web.Response | None:
+    """The guard of the administrator-only pages: None when an administrator (any role) makes the
+    request, else the refusal to send, with authenticate's status and headers (the Basic
+    challenge, Retry-After) and its message as plain text (`as_json`: the API's error body)."""
+    try:
+        await authenticate(request, accounts, write=False)
+    except ApiError as error:
+        if as_json:
+            return error.response()
+        return web.Response(
+            status=error.status, text=f"{error.status}: {error.message}\n", headers=error.headers
+        )
+    return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import signal
 import sqlite3
@@ -21,16 +20,23 @@ from spaprov.live.cache import RenderCache
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.reload import reload_now
 from spaprov.logsafe import install_redaction
-from spaprov.mobility import Mobility, SqliteStateStore, StateStore, StateStoreError, open_state
-from spaprov.provision import ProfileBuilder
-from spaprov.render import Renderer
-from spaprov.server.admin_auth import authenticate
-from spaprov.server.admin_page import AdminPages
+from spaprov.mobility import (
+    Mobility,
+    SqliteStateStore,
+    StateStore,
+    StateStoreError,
+    default_state_url,
+    open_state,
+)
+from spaprov.profiles import ProfileBuilder, Renderer
+from spaprov.server.admin_auth import require_admin
+from spaprov.server.admin_page import AdminPage
 from spaprov.server.api import Api
-from spaprov.server.api_errors import ApiError
+from spaprov.server.em_password import EmPassword
 from spaprov.server.metrics import Metrics
+from spaprov.server.metrics_page import MetricsPage
 from spaprov.server.middleware import log_and_contain
-from spaprov.server.provisioning import Provisioning
+from spaprov.server.phone_fetch import PhoneFetch
 
 log = logging.getLogger("spaprov.server")
 HOLDER = web.AppKey("spaprov.holder", ConfigHolder)
@@ -66,6 +72,7 @@ def create_app(
     mobility = Mobility(store, clock)
 
     metrics = Metrics()
+    metrics.add_gauges(store.health.gauges)
 
     def audit_auth(event: str, user: str, client: str) -> None:
         metrics.auth_event(event)
@@ -87,7 +94,7 @@ def create_app(
     current.append(holder)
     swapped()
     holder.authenticator.attach_shared(shared)
-    provisioning = Provisioning(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
+    phone_fetch = PhoneFetch(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
     app = web.Application(middlewares=[log_and_contain(metrics)], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
     app[CACHE] = cache
@@ -96,12 +103,15 @@ def create_app(
     app[ACCOUNTS] = accounts
     if shared is not None:
         app[SHARED_AUTH] = shared
+        metrics.add_gauges(lambda: shared.health.gauges("spaprov_shared_auth_store"))
         app.cleanup_ctx.append(_sharing_lockouts)
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
-    AdminPages(holder, accounts, metrics, cache, mobility).register(app)
-    app.router.add_get("/{tail:.*}", provisioning.get)
-    app.router.add_route("*", "/{tail:.*}", provisioning.other_method)
+    AdminPage(holder, accounts).register(app)
+    MetricsPage(holder, accounts, metrics, cache, mobility).register(app)
+    EmPassword(holder, mobility, clock).register(app)
+    app.router.add_get("/{tail:.*}", phone_fetch.get)
+    app.router.add_route("*", "/{tail:.*}", phone_fetch.other_method)
     app.cleanup_ctx.append(_reloading(watch_interval))
     app.on_cleanup.append(_close_state)
     return app
@@ -140,10 +150,6 @@ async def _sharing_lockouts(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(shared.close)
 
 
-def default_state_url(profiles: Path) -> str:
-    return f"sqlite:///{profiles / '.spaprov-state.sqlite3'}"
-
-
 async def _close_state(app: web.Application) -> None:
     await app[MOBILITY].close()
 
@@ -154,20 +160,19 @@ async def health(request: web.Request) -> web.Response:
     files and fields of a directory that holds secrets."""
     holder = request.app[HOLDER]
     config = holder.config
+    store_ok = await request.app[MOBILITY].probe()
     report: dict[str, object] = {
-        "status": "degraded" if holder.reload_problems else "ok",
+        "status": "degraded" if holder.reload_problems or not store_ok else "ok",
+        "store": "ok" if store_ok else "unavailable",
         "generation": holder.generation,
         "devices": len(config.devices),
         "users": len(config.users),
         "reload_problem_count": len(holder.reload_problems),
     }
     if "Authorization" in request.headers:
-        try:
-            outcome: object = authenticate(request, request.app[ACCOUNTS], write=False)
-            if inspect.isawaitable(outcome):  # admin_auth.authenticate may become a coroutine
-                await outcome
-        except ApiError as error:
-            return error.response()
+        refusal = await require_admin(request, request.app[ACCOUNTS], as_json=True)
+        if refusal is not None:
+            return refusal
         report["routes"] = [{"path": r.path, "kind": r.kind} for r in config.routes]
         report["reload_problems"] = list(holder.reload_problems)
     return web.json_response(report)

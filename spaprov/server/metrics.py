@@ -7,7 +7,9 @@ latency histogram, and gauges read at scrape time.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+Gauges = Callable[[], Iterable[tuple[str, str, float]]]
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 Labels = tuple[tuple[str, str], ...]
@@ -21,6 +23,11 @@ class Metrics:
         self._latency_buckets: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(LATENCY_BUCKETS))
         self._latency_sum: defaultdict[str, float] = defaultdict(float)
         self._latency_count: Counter[str] = Counter()
+        self._gauge_sources: list[Gauges] = []
+
+    def add_gauges(self, source: Gauges) -> None:
+        """Gauges (name, help, value) read from `source` at every scrape, after the caller's."""
+        self._gauge_sources.append(source)
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
         self.requests[(("route", route), ("status", str(status)))] += 1
@@ -74,7 +81,7 @@ class Metrics:
             "Lockouts started by the brute-force guard",
             [((), self.lockouts)],
         )
-        for name, help_text, value in gauges:
+        for name, help_text, value in [*gauges, *(g for source in self._gauge_sources for g in source())]:
             kind = "counter" if name.endswith("_total") else "gauge"
             _family(out, name, kind, help_text, [((), value)])
         return "\n".join(out) + "\n"

@@ -1,4 +1,8 @@
-"""One access-log line per request, and no traceback ever reaching a client."""
+"""One access-log line per request, and no traceback ever reaching a client.
+
+The one place where an unreachable state store becomes `503` with `Retry-After` (phones retry):
+whatever handler needed the store, without a traceback per request (the store logs the outage
+once, when it starts and when it ends)."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from spaprov.logsafe import field, quoted
+from spaprov.mobility.store import StateStoreUnavailable
 from spaprov.server.keys import AUTH_REASON, DEVICE, IDENTITY, POLICY, ROUTE_KIND
 from spaprov.server.metrics import Metrics
+from spaprov.store_health import RETRY_AFTER_UNAVAILABLE
 
 access_log = logging.getLogger("spaprov.access")
 error_log = logging.getLogger("spaprov.server")
@@ -46,6 +52,13 @@ async def _serve(request: web.Request, handler: Handler, metrics: Metrics | None
     except web.HTTPException as error:
         status = error.status
         raise
+    except StateStoreUnavailable:
+        status = 503
+        return web.Response(
+            status=503,
+            text="503: Service Unavailable: the state store cannot be reached, retry later\n",
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        )
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer 500, no traceback out
         error_log.exception("unhandled error serving %s %s", field(request.method), field(request.path))
         return web.Response(status=500, text="500: Internal Server Error\n")

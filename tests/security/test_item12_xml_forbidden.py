@@ -14,7 +14,7 @@ import pytest
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.config import ConfigError, load_profile_directory
-from spaprov.render import Renderer
+from spaprov.profiles.templates import Renderer
 from tests.helpers.site import ServerFactory, holder_of
 
 ALICE = Path("users") / "alice.toml"

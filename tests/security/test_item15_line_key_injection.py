@@ -14,7 +14,7 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.models import MODELS
 from spaprov.config.schema import LineKey, ProfileContent
-from spaprov.render import key_slots
+from spaprov.profiles.templates import key_slots
 from tests.helpers.site import ServerFactory
 
 ADMIN = ("admin", "admin-secret")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spaprov.config.schema import Config, Device, User
-from spaprov.render import HostCredentials, Renderer, RenderKind
+from spaprov.profiles.templates import HostCredentials, Renderer, RenderKind
 
 
 class ProfileBuilder:

@@ -1,4 +1,5 @@
-"""The provisioning handler: route → who is asking → may they → render (cached) → 200/304."""
+"""A phone fetching its profile (any path the site's rule serves): route → who is asking → may
+they → build the profile (cached) → 200/304.  What goes into the profile is spaprov.profiles."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from spaprov.live.holder import ConfigHolder
 from spaprov.mac import mac_from_user_agent, normalize_mac
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
-from spaprov.provision import ProfileBuilder
-from spaprov.render import RenderKind
+from spaprov.profiles import ProfileBuilder, RenderKind
 from spaprov.server.digest_guard import DigestGuard, PendingAuth
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 
@@ -21,7 +21,7 @@ log = logging.getLogger("spaprov.server")
 ALLOWED = "GET, HEAD"
 
 
-class Provisioning:
+class PhoneFetch:
     def __init__(
         self, holder: ConfigHolder, builder: ProfileBuilder, cache: RenderCache, mobility: Mobility
     ) -> None:

@@ -1,7 +1,9 @@
-"""Jinja2 rendering of XML flat profiles over templates/ (autoescape on, StrictUndefined).
+"""Rendering a flat profile: the Jinja2 environment over the package's templates/ (autoescape
+on, StrictUndefined) and the per-key and speed-dial slots the templates iterate over.
 
-Output is US-ASCII (the SPA firmware's XML parser supports ASCII only; reference §4.1): anything
-else becomes a numeric character reference, which that parser does accept.
+Output is US-ASCII, as the templates' XML declaration says: the SPA firmware's XML parser takes
+ASCII only, so any other character becomes a numeric character reference (`&#233;`), which that
+parser does accept.
 """
 
 from __future__ import annotations
@@ -61,7 +63,6 @@ class Renderer:
         user: User | None = None,
         content: ProfileContent | None = None,
         host_credentials: HostCredentials | None = None,
-        extra: dict[str, str] | None = None,
     ) -> bytes:
         template = self.environment.get_template(f"{kind}.xml.j2")
         text = template.render(
@@ -75,7 +76,6 @@ class Renderer:
             keys=key_slots(model, content or ProfileContent()),
             speed_dials=speed_dial_slots(content or ProfileContent()),
             host_credentials=host_credentials,
-            extra=extra or {},
         )
         return text.encode("ascii", "xmlcharrefreplace")
 

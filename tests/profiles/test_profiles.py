@@ -11,8 +11,8 @@ import pytest
 from spaprov.config import load_profile_directory
 from spaprov.config.models import MODELS
 from spaprov.config.schema import Config, Device, Line, ProfileContent, User
-from spaprov.provision import ProfileBuilder
-from spaprov.render import Renderer
+from spaprov.profiles.builder import ProfileBuilder
+from spaprov.profiles.templates import Renderer
 from tests.helpers.site import SAMPLE
 
 CONFIG = load_profile_directory(SAMPLE)

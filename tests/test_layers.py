@@ -1,0 +1,39 @@
+"""Commands that only read the profile directory or the state store do not load the HTTP server
+(spaprov.server, aiohttp's application): checked in a fresh interpreter, so that what this test
+process has imported already does not count."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.helpers.site import CONF_ROOM, SAMPLE
+
+SERVER_MODULES = "sorted(m for m in sys.modules if m.split('.')[:2] == ['spaprov', 'server'])"
+
+
+def _server_modules_after(code: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import json, sys\n{code}\nprint(json.dumps({SERVER_MODULES}))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    last = done.stdout.strip().splitlines()[-1]
+    return list(json.loads(last))
+
+
+def test_the_sessions_command_reads_sqlite_without_the_server() -> None:
+    assert _server_modules_after("import spaprov.commands.sessions") == []
+
+
+def test_spaprov_render_does_not_load_the_server() -> None:
+    code = (
+        "import contextlib, io\n"
+        "from spaprov.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['render', '--profiles', {str(SAMPLE)!r}, '--device', {CONF_ROOM!r}]) == 0"
+    )
+    assert _server_modules_after(code) == []
