@@ -83,7 +83,12 @@ def recover(root: Path) -> list[str]:
     one line each (empty: the directory was clean)."""
     if not root.is_dir():
         return []
-    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:  # a read-only directory: nothing can have been half written by us
+        if pending_journal(root):
+            raise JournalError(f"{interrupted_message(root)}; but {root / LOCK}: {error.strerror}") from None
+        return []
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         return _recover_locked(root)

@@ -4,9 +4,9 @@ are removed at start-up, safely."""
 
 from __future__ import annotations
 
+import errno
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,28 +17,9 @@ from spaprov.commands.bulk import import_rows
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.directory_writer import write_files
 from spaprov.transaction import JOURNAL, recover
+from tests.helpers.crash import Killed
 
 REALM = "prov.example.com"
-
-
-class Killed(BaseException):
-    """Stands for kill -9: nothing after it runs (no except/finally of ours catches it)."""
-
-
-@pytest.fixture
-def die_on_rename(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Die at the n-th os.replace from now on (set `countdown[0] = n`)."""
-    countdown = [0]
-    real = os.replace
-
-    def replace(source: str | Path, target: str | Path) -> None:
-        countdown[0] -= 1
-        if countdown[0] == 0:
-            raise Killed
-        real(source, target)
-
-    monkeypatch.setattr(os, "replace", replace)
-    yield countdown
 
 
 def md5_sha(site: Path, user: str, password: str) -> tuple[str, str]:
@@ -156,3 +137,15 @@ def test_a_file_edited_by_apaches_htdigest_loads_as_it_is(site: Path) -> None:
     assert reread.ha1("carol@example.com", "MD5") == ha1("MD5", "carol@example.com", REALM, "c")
     assert reread.ha1("carol@example.com", "SHA-256") is None
     assert reread.ha1("alice@example.com", "SHA-256") == ha1("SHA-256", "alice@example.com", REALM, "pw")
+
+
+def test_a_read_only_directory_is_served_as_it_is(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_open = os.open
+
+    def read_only(path: str | Path, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", read_only)
+    assert recover(site) == []  # nothing of ours can be half written there: serve starts
