@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -15,8 +16,7 @@ from spaprov.auth import CredentialStore, ha1
 from spaprov.auth.store import CredentialFileError
 from spaprov.commands.bulk import import_rows
 from spaprov.config import ConfigError, load_profile_directory
-from spaprov.config.directory_writer import write_files
-from spaprov.transaction import JOURNAL, recover
+from spaprov.transaction import JOURNAL, locked, recover
 from tests.helpers.crash import Killed
 
 REALM = "prov.example.com"
@@ -99,8 +99,8 @@ def test_an_api_write_killed_half_installed_is_finished(site: Path, die_on_renam
         "users/alice.toml": None,
     }
     die_on_rename[0] = 2
-    with pytest.raises(Killed):
-        write_files(site, files)
+    with pytest.raises(Killed), locked(site) as transaction:
+        transaction.commit(files)
     die_on_rename[0] = 0
     recover(site)
     assert (site / "devices/aabbccddeeff.toml").exists()
@@ -149,3 +149,18 @@ def test_a_read_only_directory_is_served_as_it_is(site: Path, monkeypatch: pytes
 
     monkeypatch.setattr(os, "open", read_only)
     assert recover(site) == []  # nothing of ours can be half written there: serve starts
+
+
+def test_the_recovery_waits_for_a_live_writer_and_leaves_its_temporaries(site: Path) -> None:
+    """`serve` starting while `spaprov import` runs in another process: same lock, so it waits."""
+    results: list[list[str]] = []
+    with locked(site):
+        staged = site / "users" / ".carol.toml.0123456789ab.tmp"
+        staged.write_bytes(b"being written")
+        waiting = threading.Thread(target=lambda: results.append(recover(site)))
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive() and staged.exists()
+        staged.unlink()  # the writer installs it
+    waiting.join(10)
+    assert results == [[]]
