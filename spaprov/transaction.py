@@ -2,7 +2,7 @@
 
 One writer at a time holds the directory's lock (`.spaprov.lock`) and commits a batch in four steps:
   1. stage: every new file is written beside its target as `.<name>.<12 hex>.tmp` (the temp-name
-     pattern of spaprov.fileio.atomic_write) and fsynced, with its directory;
+     pattern of spaprov.fileio, as atomic_write's) and fsynced, with its directory;
   2. commit point: `.spaprov.journal` (JSON: each target and its staged temp, or null for a
      deletion) is written atomically and fsynced;
   3. install: one rename (or unlink) per file, then the directories are fsynced;
@@ -21,20 +21,16 @@ import fcntl
 import json
 import logging
 import os
-import re
-import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from spaprov.fileio import atomic_write, fsync_directory
+from spaprov.fileio import TEMPORARY, atomic_write, fsync_directory, temporary_path
 
 log = logging.getLogger("spaprov.transaction")
 
 JOURNAL = ".spaprov.journal"
 LOCK = ".spaprov.lock"
-# atomic_write's temporaries: "." + target name + "." + 12 hex digits + ".tmp"
-TEMPORARY = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{12}\.tmp")
 # Temporaries of files whose writers all hold LOCK are stale as soon as we hold it; any other
 # (admins.toml's, written without the lock) only once it is this old.
 UNLOCKED_STALE_SECONDS = 60.0
@@ -138,7 +134,7 @@ class Transaction:
 
 
 def _stage(target: Path, content: bytes) -> Path:
-    staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    staged = temporary_path(target)
     fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as stream:
         stream.write(content)
