@@ -4,24 +4,25 @@ Two files in the same layout, `user:realm:HA1-hex`, read and written with passli
   credentials.htdigest          MD5 HA1: Apache's format, so `htdigest` and passlib tools still
                                 work on it (SPA5x5 firmware only speaks MD5).
   credentials.htdigest.sha256   SHA-256 HA1 (RFC 7616 §3.4.2) for clients that prefer it.
-Both are written atomically, mode 0600, under an exclusive lock so that concurrent
-`spaprov user` commands cannot lose each other's changes (the mechanics are spaprov.fileio's).
-A user present only in the MD5 file (added with Apache's tool) authenticates with MD5 only.
+A change is one spaprov.transaction batch holding both files (under the directory's writer lock,
+so that concurrent writers cannot lose each other's changes): after a crash both files are the
+old ones or, once `recover` has rolled the journal forward, both the new ones.  While a journal is
+pending the pair may be torn (MD5 old, SHA-256 new), so `load` refuses it instead of serving it.
+A user present only in the MD5 file (added with Apache's tool) authenticates with MD5 only; a file
+edited by Apache's tool leaves no journal and loads as it is.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 from passlib.apache import HtdigestFile
 
 from spaprov.auth.digest import ha1
-from spaprov.fileio import atomic_write, exclusive_lock
+from spaprov.transaction import Transaction, interrupted_message, locked, pending_journal
 
 log = logging.getLogger("spaprov.auth")
 
@@ -50,7 +51,10 @@ class CredentialStore:
 
     # -- reading --------------------------------------------------------------------------------
     def load(self) -> None:
-        """(Re)read both files; raises CredentialFileError and keeps the old contents on error."""
+        """(Re)read both files; raises CredentialFileError and keeps the old contents on error,
+        also while an interrupted write (a journal) may have left the two files torn."""
+        if journal := pending_journal(self.path.parent):
+            raise CredentialFileError(journal, None, interrupted_message(self.path.parent))
         loaded = {
             "MD5": _read(self.path, "MD5", self.realm),
             "SHA-256": _read(self.sha256_path, "SHA-256", self.realm),
@@ -72,36 +76,40 @@ class CredentialStore:
 
     def set_passwords(self, passwords: dict[str, str]) -> None:
         """Set several passwords in one locked write (a bulk import: not one rewrite per user)."""
+        with locked(self.path.parent, who="spaprov user", create=True) as transaction:
+            self.load()  # see changes made by others since we last read
+            transaction.commit(self.password_files(passwords))
+        self.load()
+
+    def password_files(self, passwords: dict[str, str]) -> dict[str, bytes]:
+        """Both files with `passwords` set, as a spaprov.transaction batch (labels relative to the
+        files' directory) for a caller that commits them with other files; call it under the lock."""
         for username, password in passwords.items():
             if not _USERNAME.fullmatch(username):
                 raise ValueError("a user name is 1-128 characters, without ':' or control characters")
             if not password:
                 raise ValueError("the password must not be empty")
-        with self._locked() as (md5_file, sha_file):
-            for username, password in passwords.items():
-                md5_file.set_password(username, self.realm, password)
-                sha_file.set_hash(username, self.realm, ha1("SHA-256", username, self.realm, password))
-            self._save(md5_file, sha_file)
+        md5_file, sha_file = _htdigest(self.path), _htdigest(self.sha256_path)
+        for username, password in passwords.items():
+            md5_file.set_password(username, self.realm, password)
+            sha_file.set_hash(username, self.realm, ha1("SHA-256", username, self.realm, password))
+        return self._files(md5_file, sha_file)
 
     def delete(self, username: str) -> bool:
-        with self._locked() as (md5_file, sha_file):
+        with locked(self.path.parent, who="spaprov user") as transaction:
+            self.load()
+            md5_file, sha_file = _htdigest(self.path), _htdigest(self.sha256_path)
             removed = md5_file.delete(username, self.realm)
             removed = sha_file.delete(username, self.realm) or removed
             if removed:
-                self._save(md5_file, sha_file)
+                self._commit(transaction, md5_file, sha_file)
             return bool(removed)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[tuple[HtdigestFile, HtdigestFile]]:
-        """Exclusive read-modify-write of both files (a lock file beside them: the files
-        themselves are replaced by rename, so they cannot carry the lock)."""
-        with exclusive_lock(self.path.with_name(f".{self.path.name}.lock")):
-            self.load()  # validate, and see changes made by others since we last read
-            yield _htdigest(self.path), _htdigest(self.sha256_path)
+    def _files(self, md5_file: HtdigestFile, sha_file: HtdigestFile) -> dict[str, bytes]:
+        return {self.sha256_path.name: sha_file.to_string(), self.path.name: md5_file.to_string()}
 
-    def _save(self, md5_file: HtdigestFile, sha_file: HtdigestFile) -> None:
-        atomic_write(self.sha256_path, sha_file.to_string())
-        atomic_write(self.path, md5_file.to_string())
+    def _commit(self, transaction: Transaction, md5_file: HtdigestFile, sha_file: HtdigestFile) -> None:
+        transaction.commit(self._files(md5_file, sha_file))
         self.load()
 
 

@@ -2,8 +2,10 @@
 
 Every row is validated — against the CSV rules and against the whole profile directory with all
 rows in place — before anything is written.  Nothing is written unless every row is good;
-`--partial` writes the good rows and reports the bad ones.  Bad rows are reported with their
-line number and reason.
+`--partial` writes the good rows and reports the bad ones.  What is written (the rows' files and
+their passwords) is one spaprov.transaction batch: all or nothing, also across a crash, and an
+interrupted import is finished by the next writer or by `spaprov serve` at start-up.  Bad rows
+are reported with their line number and reason.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any, TextIO
 from spaprov.auth.store import CredentialStore
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.config import ConfigError, Problem, load_profile_directory
-from spaprov.config.directory_writer import document_bytes, write_files
+from spaprov.config.directory_writer import document_bytes
 from spaprov.config.documents import device_document, user_document
 from spaprov.config.loader import ID_NAME
 from spaprov.mac import normalize_mac
+from spaprov.transaction import JournalError, Transaction, locked
 
 COLUMNS = {
     "users": ("id", "display_name", "em_profiles", "default_profile", "password"),
@@ -88,7 +91,11 @@ def run_import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"spaprov import: cannot read {args.file}: {error}", file=sys.stderr)
         return EXIT_FAILED
-    result = import_rows(args.profiles, text, kind=args.kind, partial=args.partial)
+    try:
+        result = import_rows(args.profiles, text, kind=args.kind, partial=args.partial)
+    except JournalError as error:
+        print(f"spaprov import: nothing imported: {error}", file=sys.stderr)
+        return EXIT_FAILED
     for line, reason in result.errors:
         print(f"{args.file}:{line}: {reason}", file=sys.stderr)
     if result.unreadable:
@@ -141,6 +148,26 @@ def import_rows(
             )
         )
         return result
+    if not profiles.is_dir():
+        result.errors.append((0, f"{profiles}: is not a directory"))
+        return result
+    # Validated and written under the directory's writer lock: no other writer changes the
+    # directory in between, and an import interrupted by a crash is finished first.
+    with locked(profiles, who="spaprov import") as transaction:
+        _validate_and_write(transaction, profiles, kind, numbered, result, partial=partial, progress=progress)
+    return result
+
+
+def _validate_and_write(
+    transaction: Transaction,
+    profiles: Path,
+    kind: str,
+    numbered: list[tuple[int, dict[str, str]]],
+    result: ImportResult,
+    *,
+    partial: bool,
+    progress: bool,
+) -> None:
     rows = [row for _, row in numbered]
     bar = Progress(f"checking {len(rows)} {kind}", len(rows)) if progress else None
     overrides: dict[str, bytes | None] = {}
@@ -166,16 +193,15 @@ def import_rows(
         bar.update(len(rows))
     result.errors += _directory_problems(profiles, overrides, labels)
     if result.errors and not partial:
-        return result
+        return
     good = {label: content for label, content in overrides.items() if labels[label] not in result.bad_lines}
     if partial and good:  # the good rows alone must still make a valid directory
         extra = _directory_problems(profiles, good, labels)
         result.errors += extra
         newly_bad = {line for line, _ in extra}
         good = {label: content for label, content in good.items() if labels[label] not in newly_bad}
-    _write(profiles, good, {k: p for k, p in passwords.items() if f"{kind}/{k}.toml" in good})
+    _write(transaction, profiles, good, {k: p for k, p in passwords.items() if f"{kind}/{k}.toml" in good})
     result.written = len(good)
-    return result
 
 
 def read_csv(text: str) -> tuple[tuple[str, ...], list[tuple[int, dict[str, str]]]]:
@@ -271,14 +297,21 @@ def _reason(problem: Problem) -> str:
     return f"{problem.field}: {problem.reason}" if problem.field else f"{problem.file}: {problem.reason}"
 
 
-def _write(profiles: Path, files: dict[str, bytes | None], passwords: dict[str, str]) -> None:
+def _write(
+    transaction: Transaction, profiles: Path, files: dict[str, bytes | None], passwords: dict[str, str]
+) -> None:
+    """The rows' files and their passwords, in one batch: all or nothing, also across a crash."""
     if not files:
         return
-    write_files(profiles, files, progress=Progress(f"writing {len(files)} files", len(files)).update)
     if passwords:
-        config = load_profile_directory(profiles)
+        config = load_profile_directory(profiles, files)
         store = CredentialStore(profiles / "credentials.htdigest", config.site.realm)
-        store.set_passwords({user_id + config.site.em_user_domain: pw for user_id, pw in passwords.items()})
+        files = files | dict(
+            store.password_files(
+                {user_id + config.site.em_user_domain: pw for user_id, pw in passwords.items()}
+            )
+        )
+    transaction.commit(files, progress=Progress(f"writing {len(files)} files", len(files)).update)
 
 
 def run_export(args: argparse.Namespace) -> int:

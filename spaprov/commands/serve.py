@@ -24,6 +24,7 @@ from spaprov.logsafe import install_redaction
 from spaprov.mac import normalize_mac
 from spaprov.mobility import StateStoreError
 from spaprov.profiles import ProfileBuilder, Renderer
+from spaprov.transaction import JournalError, recover
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -90,6 +91,8 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
         except (OSError, ssl.SSLError) as error:
             print(f"spaprov serve: cannot load the TLS certificate: {error}", file=sys.stderr)
             return EXIT_FAILED
+    if announce and not _recover(args.profiles):  # --workers: done once, by the parent
+        return EXIT_FAILED
     try:
         app = create_app(args.profiles, state=args.state)
     except StateStoreError as error:
@@ -112,6 +115,18 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     return EXIT_OK
 
 
+def _recover(profiles: Path) -> bool:
+    """Finish a write a crash interrupted and remove stale temporaries, under the writers' lock
+    (a `spaprov import` running in another process is waited for, never raced)."""
+    try:
+        for line in recover(profiles):
+            logging.getLogger("spaprov.serve").warning("%s", line)
+    except (JournalError, OSError) as error:
+        print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
+        return False
+    return True
+
+
 def _worker(args: argparse.Namespace) -> None:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
@@ -125,6 +140,8 @@ def _serve_workers(args: argparse.Namespace) -> int:
     They share the profile directory, the state store, (for a "random" site secret) one nonce
     secret drawn here, and their replay claims and failure counts (spaprov.auth.shared_state).
     SIGHUP is passed on to every worker; SIGTERM/SIGINT stop them."""
+    if not _recover(args.profiles):
+        return EXIT_FAILED
     try:
         load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
     except ConfigError as error:

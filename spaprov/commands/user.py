@@ -11,6 +11,7 @@ from pathlib import Path
 
 from spaprov.auth.store import CredentialFileError, CredentialStore
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
+from spaprov.transaction import recover
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -51,9 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     try:
-        store = CredentialStore(args.credentials or args.profiles / "credentials.htdigest", _realm(args))
+        path = args.credentials or args.profiles / "credentials.htdigest"
+        for line in recover(path.parent):  # a change interrupted by a crash: finish it first
+            print(f"spaprov user: {line}", file=sys.stderr)
+        store = CredentialStore(path, _realm(args))
         return _ACTIONS[args.user_action](store, args)
-    except (CredentialFileError, ValueError) as error:
+    except (CredentialFileError, ValueError, OSError) as error:
         print(f"spaprov user: {error}", file=sys.stderr)
         return EXIT_FAILED
 

@@ -39,6 +39,7 @@ from spaprov.config.schema import (
 )
 from spaprov.mac import MAC_DIGITS, normalize_mac
 from spaprov.rules import RuleSyntaxError, lint
+from spaprov.transaction import JOURNAL, interrupted_message, pending_journal
 
 _ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 MAC_NAME = re.compile(MAC_DIGITS)
@@ -58,6 +59,8 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
         raise ConfigError([Problem(str(root), "", "is not a directory")])
     # Taken before reading: a file written while we read makes the watcher load again.
     seen = fingerprint(root)
+    if pending_journal(root):  # half installed: a mix of old and new files, never served
+        raise ConfigError([Problem(JOURNAL, "", interrupted_message(root))])
     site = _load_site(source, problems)
     devices = {device.mac: device for device in _load_all(source, "devices", MAC_NAME, _device, problems)}
     profiles = {p.name: p for p in _load_all(source, "em_profiles", ID_NAME, _em_profile, problems)}
@@ -86,6 +89,8 @@ def fingerprint(root: Path) -> str:
     _scan(str(root), "", entries)
     for name, mtime, size in sorted(entries):
         digest.update(f"{name}\0{mtime}\0{size}\n".encode())
+    # Dot files are skipped, but a batch's journal going away must make the watcher load again.
+    digest.update(b"journal" if pending_journal(root) else b"")
     return digest.hexdigest()
 
 

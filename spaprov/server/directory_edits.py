@@ -1,17 +1,20 @@
 """Edits to the profile directory: validated whole *before* anything is written, then written
-atomically and reloaded.  A bad edit changes nothing and returns every problem."""
+all or nothing (one spaprov.transaction batch, under the directory's writer lock) and reloaded.
+A bad edit changes nothing and returns every problem."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from spaprov.config import ConfigError, Problem, load_profile_directory
-from spaprov.config.directory_writer import document_bytes, write_files
+from spaprov.config.directory_writer import document_bytes
 from spaprov.config.toml_writer import TomlWriteError
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.reload import reload_now
+from spaprov.transaction import locked
 
 
 class EditRefused(Exception):
@@ -39,8 +42,15 @@ class DirectoryEditor:
         async with self._lock:
             root = self.holder.root
             try:
-                await asyncio.to_thread(load_profile_directory, root, overrides)
+                await asyncio.to_thread(_validate_and_write, root, overrides)
             except ConfigError as error:
                 raise EditRefused(list(error.problems)) from None
-            await asyncio.to_thread(write_files, root, overrides)
             await reload_now(self.holder)
+
+
+def _validate_and_write(root: Path, overrides: Mapping[str, bytes | None]) -> None:
+    """Under the directory's writer lock, so that no other writer (a `spaprov import` in another
+    process) changes the directory between the validation and the write; all or nothing."""
+    with locked(root, who="spaprov serve") as transaction:
+        load_profile_directory(root, overrides)
+        transaction.commit(overrides)

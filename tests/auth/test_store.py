@@ -39,7 +39,7 @@ def test_files_are_mode_0600_and_no_temporary_file_is_left(tmp_path: Path) -> No
     for path in (store.path, store.sha256_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".credentials.htdigest.lock",
+        ".spaprov.lock",
         "credentials.htdigest",
         "credentials.htdigest.sha256",
     ]
