@@ -420,7 +420,11 @@ class CsvTarget(Target):
         self._patch.start()
 
     def _record_write(
-        self, profiles: Path, files: dict[str, bytes | None], passwords: dict[str, str]
+        self,
+        transaction: object,
+        profiles: Path,
+        files: dict[str, bytes | None],
+        passwords: dict[str, str],
     ) -> None:
         assert profiles == self.root
         self.writes += bool(files)
