@@ -39,6 +39,10 @@ class ConfigHolder:
         self.reload_problems: tuple[str, ...] = ()
         self.reloads = 0
         self.reload_failures = 0
+        # The fingerprint of the last load tried, installed or refused: the watcher reloads when
+        # the directory differs from it (a refused change is tried, and logged, once).
+        self._attempted = ""
+        self._attempting = ""
         config, store = self._load()  # the first load must succeed: raise ConfigError otherwise
         self._install(config, store)
 
@@ -60,12 +64,24 @@ class ConfigHolder:
         return self._routes.match(path)
 
     # -- reloading ----------------------------------------------------------------------------------
-    def changed(self) -> bool:
-        return fingerprint(self.root) != self._config.fingerprint
+    def settle(self, current: str) -> bool:
+        """On the event loop, with the directory's `current` fingerprint: True when a reload must
+        run.  A directory back to exactly the served configuration needs none, and the problems
+        of the refused reloads in between no longer describe it: they are cleared."""
+        if current == self._attempted:
+            return False
+        if current != self._config.fingerprint:
+            return True
+        self._attempted = current
+        if self.reload_problems:
+            self.reload_problems = ()
+            log.info("directory is back to the served configuration (generation %d)", self.generation)
+        return False
 
     def prepare(self) -> tuple[Config, CredentialStore]:
         """Load and validate (slow, no shared state touched: may run in a worker thread)."""
         self.reloads += 1
+        self._attempting = fingerprint(self.root)  # before reading: a write during it reloads again
         return self._load()
 
     def refuse(self, error: ConfigError) -> None:
@@ -82,6 +98,7 @@ class ConfigHolder:
         )
 
     def _refuse(self, problems: list[str]) -> None:
+        self._attempted = self._attempting
         self.reload_failures += 1
         self.reload_problems = tuple(problems)
         log.error(
@@ -130,6 +147,7 @@ class ConfigHolder:
                 lockout=auth.lockout,
             )
         self.generation += 1
+        self._attempted = config.fingerprint
         self.reload_problems = ()
         if self._on_swap is not None:
             self._on_swap()

@@ -16,6 +16,7 @@ from aiohttp import web
 from spaprov.auth.admins import AdminAccounts
 from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_factory, sharing_needed
 from spaprov.clock import Clock, system_clock
+from spaprov.config import fingerprint
 from spaprov.live.cache import RenderCache
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.reload import reload_now
@@ -210,13 +211,15 @@ WATCH_DUTY = 20
 
 
 async def _watch(holder: ConfigHolder, interval: float) -> None:
-    """Poll the directory's fingerprint (stat only); reload when a file changed."""
+    """Poll the directory's fingerprint (stat only); reload when it differs from the last load
+    tried, clear the refused reloads' problems when it is back to the served configuration."""
     pause = interval
     while True:
         await asyncio.sleep(pause)
         started = time.perf_counter()
         try:
-            if await asyncio.to_thread(holder.changed):
+            current = await asyncio.to_thread(fingerprint, holder.root)
+            if holder.settle(current):
                 await reload_now(holder)
         except OSError as error:
             log.error("cannot watch %s: %s", holder.root, error)
