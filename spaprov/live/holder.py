@@ -113,13 +113,17 @@ class ConfigHolder:
             return True
         self._attempted = current
 
-        def clear(record: Record) -> Record | None:
-            served = record.fingerprint == current and record.problems
-            return replace(record, problems=()) if served else None
+        cleared = False
 
-        before = self._record.read().problems
-        if before and not self._record.change(clear).problems:
-            log.info("directory is back to the served configuration (generation %d)", self.generation)
+        def clear(record: Record) -> Record | None:
+            nonlocal cleared
+            cleared = record.fingerprint == current and bool(record.problems)
+            return replace(record, problems=()) if cleared else None
+
+        if self._record.read().problems:
+            self._record.change(clear)
+            if cleared:  # one line for the site, from the worker that cleared them
+                log.info("directory is back to the served configuration (generation %d)", self.generation)
         return False
 
     def prepare(self) -> Prepared:
@@ -168,9 +172,7 @@ class ConfigHolder:
     def _refuse(self, problems: list[str]) -> None:
         self._attempted = self._attempting
         self.reload_failures += 1
-        seen = self._seen
-
-        attempted = self._attempting
+        seen, attempted = self._seen, self._attempting
 
         def describe(record: Record) -> Record | None:
             # Only if these problems still describe the directory (not fixed meanwhile and the
