@@ -10,6 +10,7 @@ import secrets
 import signal
 import ssl
 import sys
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
 from spaprov.live.holder import WORKER_NONCE_SECRET_ENV
+from spaprov.live.site_record import SITE_RECORD_ENV
 from spaprov.logsafe import install_redaction
 from spaprov.mac import normalize_mac
 from spaprov.mobility import StateStoreError
@@ -138,8 +140,9 @@ def _worker(args: argparse.Namespace) -> None:
 def _serve_workers(args: argparse.Namespace) -> int:
     """N processes listening on one port with SO_REUSEPORT; the kernel spreads connections.
     They share the profile directory, the state store, (for a "random" site secret) one nonce
-    secret drawn here, and their replay claims and failure counts (spaprov.auth.shared_state).
-    SIGHUP is passed on to every worker; SIGTERM/SIGINT stop them."""
+    secret drawn here, their replay claims and failure counts (spaprov.auth.shared_state), and
+    the site's record of its generation and health (spaprov.live.site_record, in a private
+    directory made here).  SIGHUP is passed on to every worker; SIGTERM/SIGINT stop them."""
     if not _recover(args.profiles):
         return EXIT_FAILED
     try:
@@ -147,6 +150,12 @@ def _serve_workers(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
+    with tempfile.TemporaryDirectory(prefix="spaprov-site-") as record:
+        os.environ[SITE_RECORD_ENV] = record
+        return _run_workers(args)
+
+
+def _run_workers(args: argparse.Namespace) -> int:
     os.environ.setdefault(WORKER_NONCE_SECRET_ENV, secrets.token_hex(32))
     os.environ[SHARED_AUTH_ENV] = "1"  # workers share replay claims and failure counts
     spawn = multiprocessing.get_context("spawn")

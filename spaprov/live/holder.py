@@ -1,5 +1,6 @@
 """The live configuration: swapped whole on a good reload, kept on a refused one (the reload
-itself is spaprov.live.reload.reload_now)."""
+itself is spaprov.live.reload.reload_now).  Its generation and the problems of refused reloads
+are the site's (spaprov.live.site_record): shared by every worker of `serve --workers`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,28 @@ import logging
 import os
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from spaprov.auth import CredentialFileError, CredentialStore, DigestAuthenticator
 from spaprov.clock import Clock
 from spaprov.config import Config, ConfigError, Problem, fingerprint, load_profile_directory
 from spaprov.config.routes import RouteMatcher
 from spaprov.config.schema import Route
+from spaprov.live.site_record import Record, SiteRecord, open_site_record
 
 log = logging.getLogger("spaprov.config")
 WORKER_NONCE_SECRET_ENV = "SPAPROV_WORKER_NONCE_SECRET"
+FIRST_LOAD_ATTEMPTS = 5
+
+
+class Prepared(NamedTuple):
+    """A loaded, validated directory, and the site generation current when its loading began."""
+
+    config: Config
+    store: CredentialStore
+    seen: int
 
 
 class ConfigHolder:
@@ -26,8 +39,10 @@ class ConfigHolder:
         clock: Clock,
         on_swap: Callable[[], None] | None = None,
         on_auth_event: Callable[[str, str, str], None] | None = None,
+        record: SiteRecord | None = None,
     ) -> None:
         self.root = root
+        self._record = record if record is not None else open_site_record()
         self._clock = clock
         self._on_swap = on_swap
         self._on_auth_event = on_auth_event
@@ -35,11 +50,24 @@ class ConfigHolder:
         # hands it to every worker, so a nonce from one worker is good on another.
         shared = os.environ.get(WORKER_NONCE_SECRET_ENV, "")
         self._random_secret = bytes.fromhex(shared) if shared else secrets.token_bytes(32)
-        self.generation = 0
-        self.reload_problems: tuple[str, ...] = ()
+        self.generation = 0  # the site generation this process serves (0: none yet published)
         self.reloads = 0
         self.reload_failures = 0
-        config, store = self._load()  # the first load must succeed: raise ConfigError otherwise
+        # The fingerprint of the last load tried, installed or refused: the watcher reloads when
+        # the directory differs from it (a refused change is tried, and logged, once).
+        self._attempted = ""
+        self._attempting = ""
+        self._seen = self._published = 0
+        # The first load must succeed (raise ConfigError otherwise).  If other workers keep
+        # publishing newer generations meanwhile, serve it unpublished as generation 0: behind(),
+        # so the first phone request catches up.
+        for _ in range(FIRST_LOAD_ATTEMPTS):
+            seen = self._record.read().generation
+            config, store = self._load()
+            if self._publish(config, seen):
+                break
+        else:
+            log.warning("other workers kept publishing while this one started; catching up")
         self._install(config, store)
 
     # -- reading the current state ------------------------------------------------------------------
@@ -59,20 +87,62 @@ class ConfigHolder:
         """The route serving `path` and the MAC it carries, if any."""
         return self._routes.match(path)
 
-    # -- reloading ----------------------------------------------------------------------------------
-    def changed(self) -> bool:
-        return fingerprint(self.root) != self._config.fingerprint
+    @property
+    def site(self) -> Record:
+        """The site's record: its generation and the problems of the directory as it is now."""
+        return self._record.read()
 
-    def prepare(self) -> tuple[Config, CredentialStore]:
+    @property
+    def reload_problems(self) -> tuple[str, ...]:
+        return self.site.problems
+
+    def behind(self) -> bool:
+        """Whether a newer generation has been published (by another worker) than this one serves."""
+        return self._record.read().generation > self.generation
+
+    # -- reloading ----------------------------------------------------------------------------------
+    def settle(self, current: str) -> bool:
+        """On the event loop, with the directory's `current` fingerprint: True when a reload must
+        run.  A directory back to exactly the served configuration needs none, and the problems
+        of the refused reloads in between no longer describe it: they are cleared."""
+        if current == self._attempted:
+            return False
+        if current != self._config.fingerprint:
+            return True
+        if self.behind():
+            return True
+        self._attempted = current
+
+        cleared = False
+
+        def clear(record: Record) -> Record | None:
+            nonlocal cleared
+            cleared = record.fingerprint == current and bool(record.problems)
+            return replace(record, problems=()) if cleared else None
+
+        if self._record.read().problems:
+            self._record.change(clear)
+            if cleared:  # one line for the site, from the worker that cleared them
+                log.info("directory is back to the served configuration (generation %d)", self.generation)
+        return False
+
+    def prepare(self) -> Prepared:
         """Load and validate (slow, no shared state touched: may run in a worker thread)."""
         self.reloads += 1
-        return self._load()
+        seen = self._seen = self._record.read().generation
+        self._attempting = fingerprint(self.root)  # before reading: a write during it reloads again
+        config, store = self._load()
+        return Prepared(config, store, seen)
 
     def refuse(self, error: ConfigError) -> None:
         self._refuse([str(problem) for problem in error.problems])
 
-    def commit(self, prepared: tuple[Config, CredentialStore]) -> None:
-        config, store = prepared
+    def commit(self, prepared: Prepared) -> bool:
+        """Install `prepared` unless another worker published a newer generation while it loaded
+        (False: load again; a phone must never get an older configuration after a newer one)."""
+        config, store, seen = prepared
+        if not self._publish(config, seen):
+            return False
         self._install(config, store)
         log.info(
             "configuration reloaded: generation %d, %d devices, %d users",
@@ -80,10 +150,37 @@ class ConfigHolder:
             len(config.devices),
             len(config.users),
         )
+        return True
+
+    def _publish(self, config: Config, seen: int) -> bool:
+        """Give `config` its site generation: the record's if another worker already published
+        the same directory, the next one if nobody published since `seen`; else it is stale."""
+
+        def publish(record: Record) -> Record | None:
+            if record.fingerprint == config.fingerprint:
+                return replace(record, problems=()) if record.problems else None
+            if record.generation != seen:
+                return None
+            return Record(record.generation + 1, config.fingerprint, ())
+
+        record = self._record.change(publish)
+        if record.fingerprint != config.fingerprint:
+            return False
+        self._published = record.generation
+        return True
 
     def _refuse(self, problems: list[str]) -> None:
+        self._attempted = self._attempting
         self.reload_failures += 1
-        self.reload_problems = tuple(problems)
+        seen, attempted = self._seen, self._attempting
+
+        def describe(record: Record) -> Record | None:
+            # Only if these problems still describe the directory (not fixed meanwhile and the
+            # fix seen by another worker) and no newer generation came meanwhile.
+            current = record.generation == seen and fingerprint(self.root) == attempted
+            return replace(record, problems=tuple(problems)) if current else None
+
+        self._record.change(describe)
         log.error(
             "configuration reload refused; still serving generation %d:\n  %s",
             self.generation,
@@ -129,8 +226,8 @@ class ConfigHolder:
                 failure_window=auth.failure_window,
                 lockout=auth.lockout,
             )
-        self.generation += 1
-        self.reload_problems = ()
+        self.generation = self._published
+        self._attempted = config.fingerprint
         if self._on_swap is not None:
             self._on_swap()
 

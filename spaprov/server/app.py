@@ -16,6 +16,7 @@ from aiohttp import web
 from spaprov.auth.admins import AdminAccounts
 from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_factory, sharing_needed
 from spaprov.clock import Clock, system_clock
+from spaprov.config import fingerprint
 from spaprov.live.cache import RenderCache
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.reload import reload_now
@@ -159,22 +160,22 @@ async def health(request: web.Request) -> web.Response:
     text of refused-reload problems only for an administrator (any role), since a problem names
     files and fields of a directory that holds secrets."""
     holder = request.app[HOLDER]
-    config = holder.config
+    config, site = holder.config, holder.site  # the site's record: every worker answers alike
     store_ok = await request.app[MOBILITY].probe()
     report: dict[str, object] = {
-        "status": "degraded" if holder.reload_problems or not store_ok else "ok",
+        "status": "degraded" if site.problems or not store_ok else "ok",
         "store": "ok" if store_ok else "unavailable",
-        "generation": holder.generation,
+        "generation": site.generation,
         "devices": len(config.devices),
         "users": len(config.users),
-        "reload_problem_count": len(holder.reload_problems),
+        "reload_problem_count": len(site.problems),
     }
     if "Authorization" in request.headers:
         refusal = await require_admin(request, request.app[ACCOUNTS], as_json=True)
         if refusal is not None:
             return refusal
         report["routes"] = [{"path": r.path, "kind": r.kind} for r in config.routes]
-        report["reload_problems"] = list(holder.reload_problems)
+        report["reload_problems"] = list(site.problems)
     return web.json_response(report)
 
 
@@ -210,13 +211,15 @@ WATCH_DUTY = 20
 
 
 async def _watch(holder: ConfigHolder, interval: float) -> None:
-    """Poll the directory's fingerprint (stat only); reload when a file changed."""
+    """Poll the directory's fingerprint (stat only); reload when it differs from the last load
+    tried, clear the refused reloads' problems when it is back to the served configuration."""
     pause = interval
     while True:
         await asyncio.sleep(pause)
         started = time.perf_counter()
         try:
-            if await asyncio.to_thread(holder.changed):
+            current = await asyncio.to_thread(fingerprint, holder.root)
+            if holder.settle(current):
                 await reload_now(holder)
         except OSError as error:
             log.error("cannot watch %s: %s", holder.root, error)

@@ -10,6 +10,7 @@ from aiohttp import web
 from spaprov.config.schema import Config, Device, User
 from spaprov.live.cache import RenderCache, Rendered
 from spaprov.live.holder import ConfigHolder
+from spaprov.live.reload import catch_up
 from spaprov.mac import mac_from_user_agent, normalize_mac
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
@@ -31,6 +32,8 @@ class PhoneFetch:
         self.mobility = mobility
 
     async def get(self, request: web.Request) -> web.StreamResponse:
+        if not await catch_up(self.holder):  # never an older configuration than another worker's
+            return _text(503, "503: Service Unavailable\n", {"Retry-After": "1"})
         # One configuration for the whole request: a reload may land while we await the state
         # store, and a profile rendered from the old devices must not be cached as the new one.
         generation, config = self.holder.generation, self.holder.config

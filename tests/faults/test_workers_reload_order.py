@@ -1,0 +1,132 @@
+"""Issue 15 item 5: under `serve --workers 2` a phone never sees an older configuration after a
+newer one, and /healthz is the site's, not a worker's.
+
+A real two-worker server on a private copy of the sample site; a client polls /default.cfg on a
+new connection each time (the kernel spreads them over both workers) while the device's
+station_name is edited several times.  Before the fix each worker's watcher reloaded on its own
+up to a second apart, so the poller went back to the previous name; and during a refused edit
+/healthz said "degraded" on one worker and "ok" on the other.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from spaprov.clock import ManualClock
+from spaprov.live.holder import ConfigHolder
+from spaprov.live.site_record import SharedSiteRecord
+from tests.helpers.cli import Served, serve
+from tests.helpers.site import SPA_AGENT, copy_sample, flat_profile
+from tests.security.test_prove_workers_share_auth_state import wait_for_listeners
+
+WORKERS, EDITS = 2, 4
+DEVICE = Path("devices") / "001122334455.toml"
+NAMES = ["Conference Room 1", *(f"Room {n}" for n in range(1, EDITS + 1))]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return copy_sample(tmp_path / "site")
+
+
+@pytest.fixture
+def workers(site: Path, tmp_path: Path) -> Iterator[Served]:
+    state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    for served in serve("--profiles", str(site), "--state", state, "--workers", str(WORKERS)):
+        # Drain the log as it comes: hundreds of access lines would fill the pipe and block the
+        # workers' logging (and so their answers).
+        assert served.process.stdout is not None
+        lines: list[str] = []
+        reader = threading.Thread(target=lines.extend, args=(served.process.stdout,), daemon=True)
+        reader.start()
+        wait_for_listeners(served.url, WORKERS)
+        yield served
+        served.process.send_signal(signal.SIGTERM)
+        served.process.wait(timeout=20)
+        reader.join(timeout=10)
+        output = "".join(lines)
+        assert len(set(re.findall(r"spaprov\.access\[(\d+)\]", output))) == WORKERS, output[-2000:]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """(status, station name) of one /default.cfg fetch on a connection of its own."""
+    with httpx.Client(headers={"User-Agent": SPA_AGENT}) as client:
+        answer = client.get(f"{url}/default.cfg")
+    if answer.status_code != 200:
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "1", answer.status_code
+        return answer.status_code, ""
+    return 200, flat_profile(answer.content)["Station_Name"]
+
+
+def health(url: str) -> tuple[str, int]:
+    with httpx.Client() as client:
+        report = client.get(f"{url}/healthz").json()
+    return report["status"], report["generation"]
+
+
+def test_no_phone_sees_an_older_configuration_after_a_newer_one(workers: Served, site: Path) -> None:
+    path = site / DEVICE
+    newest, served, unavailable = 0, 0, 0
+    for edit in range(1, EDITS + 1):
+        path.write_text(path.read_text().replace(NAMES[edit - 1], NAMES[edit]))
+        # Poll through both workers' reloads (each watches every second) and a bit beyond.
+        seen_new_at: float | None = None
+        deadline = time.monotonic() + 8
+        while seen_new_at is None or time.monotonic() < seen_new_at + 1.5:
+            assert time.monotonic() < deadline, f"edit {edit} never served"
+            status, name = fetch(workers.url)
+            if status == 503:
+                unavailable += 1
+                continue
+            served += 1
+            index = NAMES.index(name)
+            assert index >= newest, f"{name!r} served after {NAMES[newest]!r} (edit {edit})"
+            newest = index
+            if index == edit and seen_new_at is None:
+                seen_new_at = time.monotonic()
+        answers = {health(workers.url) for _ in range(10)}
+        assert len(answers) == 1 and next(iter(answers))[0] == "ok", answers  # the same on every worker
+    assert served >= 100 and unavailable <= served // 10, (served, unavailable)
+
+
+def test_health_is_the_sites_not_a_workers(workers: Served, site: Path) -> None:
+    bad = site / "users" / "zz-bad.toml"
+    for _ in range(2):
+        for wanted, change in (
+            ("degraded", lambda: bad.write_text('em_profiles = ["nobody"]\n')),
+            ("ok", bad.unlink),
+        ):
+            change()
+            reached: float | None = None
+            deadline = time.monotonic() + 8
+            while reached is None or time.monotonic() < reached + 1.5:
+                assert time.monotonic() < deadline, f"/healthz never said {wanted}"
+                status, _ = health(workers.url)
+                if reached is not None:
+                    assert status == wanted, f"{status} after {wanted} (another worker)"
+                elif status == wanted:
+                    reached = time.monotonic()
+
+
+def test_a_load_overtaken_by_a_newer_generation_is_not_installed(site: Path, tmp_path: Path) -> None:
+    """The rule behind it, deterministically: two holders on one shared record (two workers)."""
+    record = SharedSiteRecord(tmp_path)
+    first, second = (ConfigHolder(site, ManualClock(), record=record) for _ in range(2))
+    assert first.generation == second.generation == 1  # the second adopted the first's
+    slow = second.prepare()  # loads "Conference Room 1" ...
+    path = site / DEVICE
+    path.write_text(path.read_text().replace(NAMES[0], NAMES[1]))
+    assert first.commit(first.prepare())  # ... while the first publishes generation 2
+    assert record.read().generation == 2 and second.behind()
+    assert not second.commit(slow)  # the older load is stale: never installed as generation 3
+    assert second.config.devices[next(iter(second.config.devices))].station_name == NAMES[0]
+    assert second.commit(second.prepare()) and second.generation == 2 and not second.behind()
+    assert record.read().generation == 2
