@@ -18,9 +18,29 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.clock import ManualClock
 from spaprov.server.app import create_app
-from tests.helpers.site import ServerFactory, copy_sample
+from tests.helpers.site import SAMPLE, ServerFactory, copy_sample
 
 POSTGRES = os.environ.get("SPAPROV_TEST_POSTGRES", "")
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file below `root` (ignored ones too) with its size and modification time."""
+    return {
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sample_site_untouched() -> Iterator[None]:
+    """Tests never write into the tree: sample_profiles/ must end the session as it began (a lock
+    file, a state database or an edit there fails the run)."""
+    before = _tree(SAMPLE)
+    yield
+    after = _tree(SAMPLE)
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"tests wrote into sample_profiles/: {changed}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import Served, serve, spaprov
-from tests.helpers.site import SAMPLE, free_port
+from tests.helpers.site import SAMPLE, copy_sample, free_port
 from tests.helpers.site import SPA_AGENT as AGENT
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Served]:
-    yield from serve("--profiles", str(SAMPLE), "--state", f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    # A copy: serve takes the directory's lock (.spaprov.lock), and tests never write into the tree.
+    site = copy_sample(tmp_path / "site")
+    yield from serve("--profiles", str(site), "--state", f"sqlite:///{tmp_path / 'state.sqlite3'}")
 
 
 def curl(*args: str) -> tuple[int, str]:
@@ -65,7 +67,14 @@ def test_tls(tmp_path: Path) -> None:
     )
     state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
     for served in serve(
-        "--profiles", str(SAMPLE), "--state", state, "--tls-cert", str(cert), "--tls-key", str(key)
+        "--profiles",
+        str(copy_sample(tmp_path / "site")),
+        "--state",
+        state,
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
     ):
         status, body = curl(
             "--cacert",
