@@ -15,7 +15,9 @@ install: $(BIN)/python
 
 serve: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
-	chmod 600 sample_profiles/credentials.htdigest*  # git does not keep file modes
+	# git does not keep file modes: the files that hold passwords are for the server's user only
+	chmod 600 sample_profiles/credentials.htdigest* sample_profiles/admins.toml \
+		sample_profiles/devices/*.toml sample_profiles/em_profiles/*.toml
 	$(BIN)/spaprov serve --profiles sample_profiles
 
 test: install
