@@ -22,6 +22,7 @@ CI run (tests/fuzz/test_fuzz_short.py) and by the long runs (python -m tests.fuz
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import contextlib
@@ -60,7 +61,7 @@ MAX_EXPANSION = 1 << 20
 FAST_TMP = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
-class Target:
+class Target(abc.ABC):
     """A fuzz target; a context manager that owns its temporary files."""
 
     name: ClassVar[str]
@@ -70,12 +71,13 @@ class Target:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"spaprov-fuzz-{self.name}-", dir=FAST_TMP)
         self.tmp = Path(self._tmp.name)
 
+    @abc.abstractmethod
     def __call__(self, data: bytes) -> None:
-        raise NotImplementedError
+        """Drive the entry point with one input; only its documented errors may escape."""
 
+    @abc.abstractmethod
     def seeds(self) -> list[bytes]:
         """Real inputs to mutate."""
-        raise NotImplementedError
 
     def dictionary(self) -> list[bytes]:
         """Tokens of the input language, for the mutator."""
