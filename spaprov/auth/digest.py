@@ -115,9 +115,10 @@ class DigestAuthenticator:
         lockout: float = 300.0,
         algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
         on_event: Callable[[str, str, str], None] | None = None,
+        replay_since: float | None = None,
     ) -> None:
         self._credentials = credentials
-        self._replays = ReplayGuard(clock, nonce_lifetime)
+        self._replays = ReplayGuard(clock, nonce_lifetime, started=replay_since)
         self.throttle = FailureThrottle(
             clock, max_failures=max_failures, window=failure_window, cooldown=lockout, known=self._known
         )

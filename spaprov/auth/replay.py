@@ -31,13 +31,17 @@ _FOREIGN = -1  # the "last nc" of a nonce another worker owns
 
 
 class ReplayGuard:
-    def __init__(self, clock: Clock, lifetime: float, capacity: int = 100_000) -> None:
+    def __init__(
+        self, clock: Clock, lifetime: float, capacity: int = 100_000, *, started: float | None = None
+    ) -> None:
         self._clock = clock
         self._lifetime = lifetime
         self._capacity = capacity
         self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()  # nonce -> (issued, last nc)
         self._dropped_up_to = float("-inf")
-        self._started = clock()  # nonces issued before this are unknown to the table
+        # Nonces issued before this are unknown to the table.  Workers of one server pass the
+        # server's start, so a nonce another worker issued before this one started is not stale.
+        self._started = clock() if started is None else started
         self._next_sweep = 0.0  # expired nonces are swept at most once a second, not per request
 
     def admit(self, nonce: str, issued: float, nc: int) -> str:

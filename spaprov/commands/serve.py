@@ -11,6 +11,7 @@ import signal
 import ssl
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -20,7 +21,7 @@ from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
-from spaprov.live.holder import WORKER_NONCE_SECRET_ENV
+from spaprov.live.holder import SERVER_STARTED_ENV, WORKER_NONCE_SECRET_ENV
 from spaprov.live.site_record import SITE_RECORD_ENV
 from spaprov.logsafe import install_redaction
 from spaprov.mac import normalize_mac
@@ -157,6 +158,8 @@ def _serve_workers(args: argparse.Namespace) -> int:
 
 def _run_workers(args: argparse.Namespace) -> int:
     os.environ.setdefault(WORKER_NONCE_SECRET_ENV, secrets.token_hex(32))
+    # Workers start a moment apart: a nonce one issued before another started is not stale.
+    os.environ.setdefault(SERVER_STARTED_ENV, repr(time.time()))
     os.environ[SHARED_AUTH_ENV] = "1"  # workers share replay claims and failure counts
     spawn = multiprocessing.get_context("spawn")
     workers = [

@@ -21,6 +21,8 @@ from spaprov.live.site_record import Record, SiteRecord, open_site_record
 
 log = logging.getLogger("spaprov.config")
 WORKER_NONCE_SECRET_ENV = "SPAPROV_WORKER_NONCE_SECRET"
+# With --workers the parent's start time: nonces issued before it are stale on every worker.
+SERVER_STARTED_ENV = "SPAPROV_SERVER_STARTED"
 FIRST_LOAD_ATTEMPTS = 5
 
 
@@ -215,6 +217,7 @@ class ConfigHolder:
                     secret,
                     clock=self._clock,
                     on_event=self._on_auth_event,
+                    replay_since=_server_started(),
                 )
             # In place, also on a reload: the replay table and the lockouts must survive it.
             self._authenticator.reconfigure(
@@ -263,3 +266,12 @@ class _CurrentCredentials:
 
     def ha1(self, username: str, algorithm: str) -> str | None:
         return self._holder.credentials.ha1(username, algorithm)
+
+
+def _server_started() -> float | None:
+    """The --workers parent's start time (None for a single process: it uses its own)."""
+    value = os.environ.get(SERVER_STARTED_ENV, "")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
