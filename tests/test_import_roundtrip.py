@@ -88,6 +88,8 @@ def test_a_csv_update_keeps_what_the_csv_does_not_carry(site: Path, tmp_path: Pa
     assert device.station_name == "Boardroom"
     assert [line.user_id for line in device.content.lines] == ["1000"]
     assert device.content.speed_dials and device.content.line_keys
+    text = (site / "devices" / "001122334455.toml").read_text()
+    assert text.startswith("# The conference-room phone.")  # the file's comment is kept
 
 
 def test_a_user_update_keeps_fields_the_csv_does_not_carry(site: Path, tmp_path: Path) -> None:

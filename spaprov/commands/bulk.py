@@ -9,7 +9,8 @@ are reported with their line number and reason.
 
 An import MERGES into what is there: the columns the CSV carries update an existing device or
 user, everything it does not carry (lines, speed dials, line keys, host_password, …) is kept, and
-a row that changes nothing is not written at all — so `export` then `import` changes nothing.
+a row that changes nothing is not written at all — so `export` then `import` changes nothing —
+and a row that does change a file rewrites only its changed fields (comments and layout kept).
 A new device or user gets only what its row says.  `--dry-run` reports, per id, what would be
 created or updated (and which fields) or is unchanged, and writes nothing.
 """
@@ -314,7 +315,7 @@ def _merged(
             raw[name] = value
     if not changed:
         return Change(key, "unchanged"), None
-    return Change(key, "updated", changed), document_bytes(raw)
+    return Change(key, "updated", changed), document_bytes(raw, old_bytes)
 
 
 def _effective(current: Config | None, kind: str, key: str) -> dict[str, Any] | None:
