@@ -34,7 +34,7 @@ def test_import_1000_users(site: Path, tmp_path: Path) -> None:
     rows = [[f"user{n:04d}", f"User {n}", "alice;bob", "bob", f"pin{n}"] for n in range(1000)]
     done = spaprov("import", str(write_csv(tmp_path / "users.csv", rows)), "--profiles", str(site))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "imported 1000 users"
+    assert done.stdout.strip() == "imported 1000 users (1000 created, 0 updated, 0 unchanged)"
     assert "1000/1000" in done.stderr  # the progress bar got to the end
     config = load_profile_directory(site)
     assert len(config.users) == 1002
@@ -75,7 +75,7 @@ def test_partial_imports_the_good_rows(site: Path, tmp_path: Path) -> None:
         "import", str(write_csv(tmp_path / "bad.csv", BAD_ROWS)), "--profiles", str(site), "--partial"
     )
     assert done.returncode == 1
-    assert "imported 2 users, skipped 4 bad rows" in done.stdout
+    assert "imported 2 users (2 created, 0 updated, 0 unchanged), skipped 4 bad rows" in done.stdout
     assert set(load_profile_directory(site).users) == {"alice", "bob", "carol", "frank"}
 
 

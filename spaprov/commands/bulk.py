@@ -6,6 +6,13 @@ rows in place — before anything is written.  Nothing is written unless every r
 their passwords) is one spaprov.transaction batch: all or nothing, also across a crash, and an
 interrupted import is finished by the next writer or by `spaprov serve` at start-up.  Bad rows
 are reported with their line number and reason.
+
+An import MERGES into what is there: the columns the CSV carries update an existing device or
+user, everything it does not carry (lines, speed dials, line keys, host_password, …) is kept, and
+a row that changes nothing is not written at all — so `export` then `import` changes nothing —
+and a row that does change a file rewrites only its changed fields (comments and layout kept).
+A new device or user gets only what its row says.  `--dry-run` reports, per id, what would be
+created or updated (and which fields) or is unchanged, and writes nothing.
 """
 
 from __future__ import annotations
@@ -14,16 +21,19 @@ import argparse
 import csv
 import io
 import sys
+import tomllib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from spaprov.auth.store import CredentialStore
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
-from spaprov.config import ConfigError, Problem, load_profile_directory
+from spaprov.config import Config, ConfigError, Problem, load_profile_directory
 from spaprov.config.directory_writer import document_bytes
 from spaprov.config.documents import device_document, user_document
 from spaprov.config.loader import ID_NAME
+from spaprov.config.toml_writer import TomlWriteError
 from spaprov.mac import normalize_mac
 from spaprov.transaction import JournalError, Transaction, locked
 
@@ -58,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     importer.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
     importer.add_argument("--partial", action="store_true", help="import the good rows even if some are bad")
+    importer.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be created, updated (which fields) or unchanged, per id; write nothing",
+    )
     importer.set_defaults(run=run_import)
     exporter = subparsers.add_parser("export", help="export users or devices as CSV (to stdout)")
     exporter.add_argument("kind", choices=sorted(COLUMNS))
@@ -92,17 +107,29 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"spaprov import: cannot read {args.file}: {error}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        result = import_rows(args.profiles, text, kind=args.kind, partial=args.partial)
+        result = import_rows(
+            args.profiles, text, kind=args.kind, partial=args.partial, dry_run=getattr(args, "dry_run", False)
+        )
     except JournalError as error:
         print(f"spaprov import: nothing imported: {error}", file=sys.stderr)
         return EXIT_FAILED
     for line, reason in result.errors:
         print(f"{args.file}:{line}: {reason}", file=sys.stderr)
+    if result.dry_run and not result.unreadable:
+        for change in result.changes:
+            print(change.describe())
+    counts = (
+        f" ({result.count('created')} created, {result.count('updated')} updated,"
+        f" {result.count('unchanged')} unchanged)"
+    )
     if result.unreadable:
         print(f"nothing imported: {args.file} is not readable as CSV", file=sys.stderr)
+    elif result.dry_run:
+        if result.changes:
+            print(f"dry run: would import {len(result.changes)} {result.kind}{counts}; nothing written")
     elif result.written:
         print(
-            f"imported {result.written} {result.kind}"
+            f"imported {result.written} {result.kind}{counts}"
             + (f", skipped {len(result.bad_lines)} bad rows" if result.bad_lines else "")
         )
     elif result.errors:
@@ -113,20 +140,43 @@ def run_import(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.errors else EXIT_OK
 
 
+@dataclass
+class Change:
+    """What one good row does: `created`, `updated` (naming the fields) or `unchanged`."""
+
+    key: str
+    action: str
+    fields: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"{self.key}: {self.action}" + (f" {', '.join(self.fields)}" if self.fields else "")
+
+
 class ImportResult:
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, dry_run: bool = False) -> None:
         self.kind = kind
+        self.dry_run = dry_run
         self.errors: list[tuple[int, str]] = []
-        self.written = 0
+        self.written = 0  # rows taken (created, updated or unchanged); 0 on a dry run
+        self.changes: list[Change] = []  # the good rows' changes, written or (dry run) not
         self.unreadable = False
 
     @property
     def bad_lines(self) -> set[int]:
         return {line for line, _ in self.errors}
 
+    def count(self, action: str) -> int:
+        return sum(change.action == action for change in self.changes)
+
 
 def import_rows(
-    profiles: Path, text: str, *, kind: str | None = None, partial: bool = False, progress: bool = True
+    profiles: Path,
+    text: str,
+    *,
+    kind: str | None = None,
+    partial: bool = False,
+    progress: bool = True,
+    dry_run: bool = False,
 ) -> ImportResult:
     try:
         header, numbered = read_csv(text)
@@ -136,7 +186,7 @@ def import_rows(
         result.unreadable = True
         return result
     kind = kind or ("devices" if "mac" in header else "users")
-    result = ImportResult(kind)
+    result = ImportResult(kind, dry_run)
     missing = [c for c in COLUMNS[kind][:1] if c not in header]
     unknown = [c for c in header if c not in COLUMNS[kind]]
     if missing or unknown:
@@ -154,7 +204,9 @@ def import_rows(
     # Validated and written under the directory's writer lock: no other writer changes the
     # directory in between, and an import interrupted by a crash is finished first.
     with locked(profiles, who="spaprov import") as transaction:
-        _validate_and_write(transaction, profiles, kind, numbered, result, partial=partial, progress=progress)
+        _validate_and_write(
+            transaction, profiles, kind, header, numbered, result, partial=partial, progress=progress
+        )
     return result
 
 
@@ -162,6 +214,7 @@ def _validate_and_write(
     transaction: Transaction,
     profiles: Path,
     kind: str,
+    header: tuple[str, ...],
     numbered: list[tuple[int, dict[str, str]]],
     result: ImportResult,
     *,
@@ -170,23 +223,31 @@ def _validate_and_write(
 ) -> None:
     rows = [row for _, row in numbered]
     bar = Progress(f"checking {len(rows)} {kind}", len(rows)) if progress else None
-    overrides: dict[str, bytes | None] = {}
+    current = _current(profiles)
+    overrides: dict[str, bytes | None] = {}  # only the rows that change their file
     labels: dict[str, int] = {}
+    changes: dict[str, Change] = {}
     passwords: dict[str, str] = {}
     for index, (line, row) in enumerate(numbered):
         try:
-            key, document = _document(kind, row)
-        except ValueError as error:
+            key, fields = _fields(kind, row, header)
+            label = f"{kind}/{key}.toml"
+            if label in labels:
+                raise ValueError(f"{key!r} is also on line {labels[label]}")
+            change, content = _merged(profiles, current, kind, key, fields)
+        except (ValueError, TomlWriteError) as error:
             result.errors.append((line, str(error)))
             continue
-        label = f"{kind}/{key}.toml"
-        if label in labels:
-            result.errors.append((line, f"{key!r} is also on line {labels[label]}"))
-            continue
         labels[label] = line
-        overrides[label] = document_bytes(document)
+        if content is not None:
+            overrides[label] = content
         if password := _cell(row, "password", strip=False):
             passwords[key] = password
+            if change.action == "unchanged":
+                change.action = "updated"
+            if change.action == "updated":
+                change.fields.append("password")
+        changes[label] = change
         if bar:
             bar.update(index + 1)
     if bar:
@@ -194,14 +255,88 @@ def _validate_and_write(
     result.errors += _directory_problems(profiles, overrides, labels)
     if result.errors and not partial:
         return
-    good = {label: content for label, content in overrides.items() if labels[label] not in result.bad_lines}
+    good = {label for label, line in labels.items() if line not in result.bad_lines}
     if partial and good:  # the good rows alone must still make a valid directory
-        extra = _directory_problems(profiles, good, labels)
+        extra = _directory_problems(profiles, {k: v for k, v in overrides.items() if k in good}, labels)
         result.errors += extra
         newly_bad = {line for line, _ in extra}
-        good = {label: content for label, content in good.items() if labels[label] not in newly_bad}
-    _write(transaction, profiles, good, {k: p for k, p in passwords.items() if f"{kind}/{k}.toml" in good})
+        good = {label for label in good if labels[label] not in newly_bad}
+    result.changes = [changes[label] for label in sorted(good, key=labels.__getitem__)]
+    if result.dry_run:
+        return
+    _write(
+        transaction,
+        profiles,
+        {label: content for label, content in overrides.items() if label in good},
+        {k: p for k, p in passwords.items() if f"{kind}/{k}.toml" in good},
+    )
     result.written = len(good)
+
+
+def _current(profiles: Path) -> Config | None:
+    """The directory as it is (what a row's values are compared with); None if it does not load."""
+    try:
+        return load_profile_directory(profiles)
+    except ConfigError:
+        return None
+
+
+def _merged(
+    profiles: Path, current: Config | None, kind: str, key: str, fields: dict[str, Any]
+) -> tuple[Change, bytes | None]:
+    """The row's change and its file's new bytes (None: the file stays as it is).  `fields` are
+    the values the CSV carries (None: take the field out, the loader's default applies); a field
+    is written only when it differs from what the directory holds now, so everything else in the
+    file — and the file itself when nothing differs — stays exactly as it is."""
+    path = profiles / kind / f"{key}.toml"
+    try:
+        old_bytes: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        old_bytes = None
+    except OSError as error:
+        raise ValueError(f"{kind}/{key}.toml cannot be read: {error}") from None
+    if old_bytes is None:
+        document = {name: value for name, value in fields.items() if value is not None}
+        return Change(key, "created"), document_bytes(document)
+    try:
+        raw = tomllib.loads(old_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as error:
+        raise ValueError(f"{kind}/{key}.toml is not valid TOML: {error}") from None
+    effective = _effective(current, kind, key)
+    changed = []
+    for name, value in fields.items():
+        now = effective[name] if effective is not None and name in effective else raw.get(name)
+        if value is None:
+            if name in raw and raw[name] != _default(kind, key, name, raw):
+                changed.append(name)
+                del raw[name]
+        elif value != now:
+            changed.append(name)
+            raw[name] = value
+    if not changed:
+        return Change(key, "unchanged"), None
+    return Change(key, "updated", changed), document_bytes(raw, old_bytes)
+
+
+def _effective(current: Config | None, kind: str, key: str) -> dict[str, Any] | None:
+    """The document's values as the loader reads them (its defaults filled in), or None."""
+    if current is None:
+        return None
+    if kind == "users":
+        user = current.users.get(key)
+        return user_document(user) if user else None
+    device = current.devices.get(key)
+    return device_document(device) if device else None
+
+
+def _default(kind: str, key: str, name: str, raw: dict[str, Any]) -> Any:
+    """What the loader takes for `name` when the file leaves it out."""
+    if kind == "users" and name == "default_profile":
+        profiles = raw.get("em_profiles") or [""]
+        return profiles[0]
+    if kind == "users" and name == "display_name":
+        return key
+    return None
 
 
 def read_csv(text: str) -> tuple[tuple[str, ...], list[tuple[int, dict[str, str]]]]:
@@ -254,33 +389,36 @@ def _cell(row: dict[str, str], column: str, *, strip: bool = True) -> str:
     return value if escaped or not strip else value.strip()
 
 
-def _document(kind: str, row: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _fields(kind: str, row: dict[str, str], header: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """The row's id and the document fields its columns carry (a column not in the header is not
+    carried: the existing value is kept); None for a field to take out (the loader's default)."""
+    fields: dict[str, Any] = {}
     if kind == "users":
         key = _cell(row, "id")
         if not ID_NAME.fullmatch(key):
             raise ValueError(f"id {key!r} must be lower-case letters, digits, . _ -")
-        profiles = [p.strip() for p in _cell(row, "em_profiles").split(";") if p.strip()]
-        document: dict[str, Any] = {
-            "display_name": _cell(row, "display_name") or key,
-            "em_profiles": profiles,
-        }
-        if default := _cell(row, "default_profile"):
-            document["default_profile"] = default
-        return key, document
+        if "display_name" in header:  # empty: the id, the loader's default
+            fields["display_name"] = _cell(row, "display_name") or None
+        if "em_profiles" in header:
+            fields["em_profiles"] = [p.strip() for p in _cell(row, "em_profiles").split(";") if p.strip()]
+        if "default_profile" in header:
+            fields["default_profile"] = _cell(row, "default_profile") or None
+        return key, fields
     mac = normalize_mac(_cell(row, "mac"))
     if mac is None:
         raise ValueError(f"mac {row.get('mac')!r} is not a MAC address")
-    key = mac
-    enabled = (_cell(row, "em_enabled") or "yes").lower()
-    if enabled not in _TRUE | _FALSE:
-        raise ValueError(f"em_enabled {enabled!r} must be yes or no")
-    document = {
-        "model": _cell(row, "model"),
-        "station_name": _cell(row, "station_name"),
-        "host_user": _cell(row, "host_user"),
-        "em_enabled": enabled in _TRUE,
-    }
-    return key, document
+    if "model" in header:
+        fields["model"] = _cell(row, "model")
+    if "station_name" in header:
+        fields["station_name"] = _cell(row, "station_name")
+    if "host_user" in header:
+        fields["host_user"] = _cell(row, "host_user")
+    if "em_enabled" in header:
+        enabled = (_cell(row, "em_enabled") or "yes").lower()
+        if enabled not in _TRUE | _FALSE:
+            raise ValueError(f"em_enabled {enabled!r} must be yes or no")
+        fields["em_enabled"] = enabled in _TRUE
+    return mac, fields
 
 
 def _directory_problems(

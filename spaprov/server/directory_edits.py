@@ -28,11 +28,15 @@ class DirectoryEditor:
         self.holder = holder
         self._lock = asyncio.Lock()  # one edit at a time: each is validated against the last
 
-    @staticmethod
-    def encode(label: str, document: Mapping[str, Any]) -> bytes:
-        """The file `label` holding `document`; EditRefused for a value that cannot be stored."""
+    def encode(self, label: str, document: Mapping[str, Any]) -> bytes:
+        """The file `label` holding `document`; EditRefused for a value that cannot be stored.
+        An existing file keeps its comments and layout: only the fields that change are rewritten."""
         try:
-            return document_bytes(document)
+            existing: bytes | None = (self.holder.root / label).read_bytes()
+        except OSError:
+            existing = None
+        try:
+            return document_bytes(document, existing)
         except TomlWriteError as error:
             field, _, reason = str(error).partition(": ")
             raise EditRefused([Problem(label, field, reason)]) from None

@@ -15,10 +15,11 @@ from aiohttp.test_utils import TestServer
 from openapi_spec_validator import validate
 
 from spaprov.auth.admins import AdminAccounts
+from spaprov.live.reload import reload_now
 from spaprov.server.api import ROUTES
 from spaprov.server.app import MOBILITY
 from tests.helpers.rule_corpus import SEED_RULE
-from tests.helpers.site import SPA_AGENT, ServerFactory
+from tests.helpers.site import SPA_AGENT, ServerFactory, holder_of
 
 ADMIN = ("admin", "admin-secret")
 VIEWER = ("viewer", "viewer-secret")
@@ -140,6 +141,41 @@ async def test_device_create_read_update_delete(api: TestServer, site: Path) -> 
     assert (await call(api, "DELETE", "/api/v1/devices/00aabbccddee")).status_code == 204
     assert not (site / "devices" / "00aabbccddee.toml").exists()
     assert_error(await call(api, "GET", "/api/v1/devices/00aabbccddee"), 404, "not_found")
+
+
+COMMENTED_DEVICE = """\
+# Lobby phone -- keep the host password in sync with the badge system!
+model      = "SPA504G"      # replaced in 2024
+station_name = "Lobby"
+host_user  = "lobby"
+em_enabled = true
+
+# ---- lines ----
+[[lines]]
+number  = 1
+user_id = "1200"   # the reception hunt group
+display_name = "Lobby"
+
+[[speed_dials]]
+slot = 2      # top button
+name = "Security"
+number = "1999"
+"""
+
+
+async def test_an_edit_keeps_the_files_comments_and_layout(api: TestServer, site: Path) -> None:
+    path = site / "devices" / "00aabbccddee.toml"
+    path.write_text(COMMENTED_DEVICE, encoding="utf-8")
+    await reload_now(holder_of(api))  # the server serves the hand-written file
+    read = (await call(api, "GET", "/api/v1/devices/00aabbccddee")).json()
+    read.pop("mac")
+    updated = await call(api, "PUT", "/api/v1/devices/00aabbccddee", {**read, "station_name": "Front Desk"})
+    assert updated.status_code == 200, updated.text
+    after = path.read_text(encoding="utf-8").splitlines()
+    before = COMMENTED_DEVICE.splitlines()
+    assert len(after) == len(before)
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert changed == [('station_name = "Lobby"', 'station_name = "Front Desk"')]
 
 
 async def test_a_bad_edit_changes_nothing_and_lists_every_problem(api: TestServer, site: Path) -> None:
