@@ -17,6 +17,7 @@ from aiohttp import web
 
 from spaprov.auth.shared_state import SHARED_AUTH_ENV
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
+from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
@@ -31,12 +32,7 @@ from spaprov.transaction import JournalError, recover
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = subparsers.add_parser("serve", help="run the provisioning server")
-    serve.add_argument(
-        "--profiles",
-        type=Path,
-        default=Path("sample_profiles"),
-        help="profile directory (default: sample_profiles)",
-    )
+    add_profiles_argument(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https")
@@ -49,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.set_defaults(run=run_serve)
 
     render = subparsers.add_parser("render", help="print exactly what a phone would receive")
-    render.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+    add_profiles_argument(render)
     render.add_argument("--device", required=True, help="the phone's MAC address")
     render.add_argument("--user", help="the logged-in user's id (implies --kind mobile)")
     render.add_argument(
