@@ -79,7 +79,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) -> int:
-    from spaprov.server.app import create_app
+    from spaprov.server.app import HOLDER, create_app
 
     context = None
     if args.tls_cert:
@@ -92,13 +92,15 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     if announce and not _recover(args.profiles):  # --workers: done once, by the parent
         return EXIT_FAILED
     try:
-        app = create_app(args.profiles, state=args.state)
+        app = create_app(args.profiles, state=args.state, listen=(args.host, args.port))
     except StateStoreError as error:
         print(f"spaprov serve: {error}", file=sys.stderr)
         return EXIT_FAILED
     except ConfigError as error:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
+    if announce:
+        _warn_misdirected(app[HOLDER].config.site.profile_rule, args.host, args.port)
     scheme = "https" if context else "http"
     where = f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}"
     web.run_app(
@@ -111,6 +113,14 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
         print=(lambda _: print(where, flush=True)) if announce else None,
     )
     return EXIT_OK
+
+
+def _warn_misdirected(profile_rule: str, host: str, port: int) -> None:
+    """Say once, at start-up, when the site's rule sends phones to another server."""
+    from spaprov.server.listen_check import misdirected  # `render` never loads the server
+
+    for warning in misdirected(profile_rule, host, port):
+        logging.getLogger("spaprov.serve").warning("%s", warning)
 
 
 def _recover(profiles: Path) -> bool:
@@ -142,10 +152,11 @@ def _serve_workers(args: argparse.Namespace) -> int:
     if not _recover(args.profiles):
         return EXIT_FAILED
     try:
-        load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
+        config = load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
     except ConfigError as error:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
+    _warn_misdirected(config.site.profile_rule, args.host, args.port)
     with tempfile.TemporaryDirectory(prefix="spaprov-site-") as record:
         os.environ[SITE_RECORD_ENV] = record
         return _run_workers(args)
