@@ -79,13 +79,14 @@ def create_app(
     metrics = Metrics()
     metrics.add_gauges(store.health.gauges)
 
+    current: list[ConfigHolder] = []
+
     def audit_auth(event: str, user: str, client: str) -> None:
         metrics.auth_event(event)
-        mobility.audit_soon("failed_auth" if event == "auth_failed" else event, user[:128], None, client)
+        name = current[0].config.audit_name(user) if current else user
+        mobility.audit_soon("failed_auth" if event == "auth_failed" else event, name[:128], None, client)
 
     accounts = AdminAccounts(profiles / "admins.toml", clock=clock, on_event=audit_auth)
-
-    current: list[ConfigHolder] = []
 
     def swapped() -> None:
         cache.clear()
