@@ -12,6 +12,7 @@ from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import STATE_ENV, add_state_arguments, state_url
 from spaprov.mobility import StateStore, StateStoreError, default_state_url, forced_logout, open_state
+from spaprov.mobility.audit_events import audit_events_help
 from spaprov.timespec import parse_since
 
 
@@ -34,10 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     common(logout)
     logout.set_defaults(run=run_logout)
 
-    audit = subparsers.add_parser("audit", help="the audit log")
+    audit = subparsers.add_parser(
+        "audit",
+        help="the audit log, newest first",
+        epilog=audit_events_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     audit.add_argument("--user", help="only this user id")
     audit.add_argument("--since", help="ISO date/time (2026-11-22T08:00) or an age (30m, 8h, 2d)")
-    audit.add_argument("--limit", type=int, default=1000)
+    audit.add_argument("--limit", type=int, default=1000, help="the newest N entries (default 1000)")
     common(audit)
     audit.set_defaults(run=run_audit)
 
