@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from spaprov import __version__
 from spaprov.commands import admin, bulk, phone, rule, serve, sessions, user
 from spaprov.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from spaprov.commands.profiles_option import ProfilesError, resolve_profiles
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # One rule for every command that takes --profiles; a command that can do without the
+    # directory (sessions with --state, user with --credentials and --realm) says so.
+    optional = getattr(args, "profiles_optional", None)
+    if hasattr(args, "profiles") and not (args.profiles is None and optional and optional(args)):
+        try:
+            args.profiles = resolve_profiles(args.profiles)
+        except ProfilesError as error:
+            print(f"spaprov {args.command}: {error}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         return int(args.run(args))
     except BrokenPipeError:  # `spaprov export users | head`: the reader left; that is fine

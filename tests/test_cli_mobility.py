@@ -82,7 +82,7 @@ def test_sessions_list_forced_logout_and_audit(live: tuple[Served, Path, str]) -
     assert again.returncode == 1 and "no active session" in again.stderr
     audit = spaprov("audit", "--user", "bob", "--since", "1h", "--state", state)
     events = [line.split()[2] for line in audit.stdout.splitlines()]
-    assert events == ["login", "forced_logout"]
+    assert events == ["forced_logout", "login"]  # newest first
     bad = spaprov("audit", "--since", "yesterday-ish", "--state", state)
     assert bad.returncode == 1 and "use an ISO date/time" in bad.stderr
 

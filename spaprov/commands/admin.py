@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from spaprov.auth.admins import ROLES, AdminAccounts, AdminAccountsError
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
+from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.user import _password
 
 
@@ -18,10 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, default="admin")
     add.add_argument("--password-stdin", action="store_true")
-    add.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+    add_profiles_argument(add)
     add.set_defaults(run=run_add)
     listing = actions.add_parser("list", help="list administrators and their roles")
-    listing.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+    add_profiles_argument(listing)
     listing.set_defaults(run=run_list)
 
 

@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 from spaprov.auth.store import CredentialStore
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
+from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.config import Config, ConfigError, Problem, load_profile_directory
 from spaprov.config.directory_writer import document_bytes
 from spaprov.config.documents import device_document, user_document
@@ -66,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     importer.add_argument(
         "--kind", choices=sorted(COLUMNS), help="users or devices (default: from the header)"
     )
-    importer.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+    add_profiles_argument(importer)
     importer.add_argument("--partial", action="store_true", help="import the good rows even if some are bad")
     importer.add_argument(
         "--dry-run",
@@ -76,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     importer.set_defaults(run=run_import)
     exporter = subparsers.add_parser("export", help="export users or devices as CSV (to stdout)")
     exporter.add_argument("kind", choices=sorted(COLUMNS))
-    exporter.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+    add_profiles_argument(exporter)
     exporter.set_defaults(run=run_export)
 
 

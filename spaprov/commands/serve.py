@@ -18,6 +18,7 @@ from aiohttp import web
 
 from spaprov.auth.shared_state import SHARED_AUTH_ENV
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
+from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import RouteKind
@@ -32,12 +33,7 @@ from spaprov.transaction import JournalError, recover
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = subparsers.add_parser("serve", help="run the provisioning server")
-    serve.add_argument(
-        "--profiles",
-        type=Path,
-        default=Path("sample_profiles"),
-        help="profile directory (default: sample_profiles)",
-    )
+    add_profiles_argument(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https")
@@ -50,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.set_defaults(run=run_serve)
 
     render = subparsers.add_parser("render", help="print exactly what a phone would receive")
-    render.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+    add_profiles_argument(render)
     render.add_argument("--device", required=True, help="the phone's MAC address")
     render.add_argument("--user", help="the logged-in user's id (implies --kind mobile)")
     render.add_argument(
@@ -84,7 +80,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) -> int:
-    from spaprov.server.app import create_app
+    from spaprov.server.app import HOLDER, create_app
 
     context = None
     if args.tls_cert:
@@ -97,13 +93,15 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     if announce and not _recover(args.profiles):  # --workers: done once, by the parent
         return EXIT_FAILED
     try:
-        app = create_app(args.profiles, state=args.state)
+        app = create_app(args.profiles, state=args.state, listen=(args.host, args.port))
     except StateStoreError as error:
         print(f"spaprov serve: {error}", file=sys.stderr)
         return EXIT_FAILED
     except ConfigError as error:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
+    if announce:
+        _warn_misdirected(app[HOLDER].config.site.profile_rule, args.host, args.port)
     scheme = "https" if context else "http"
     where = f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}"
     web.run_app(
@@ -116,6 +114,14 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
         print=(lambda _: print(where, flush=True)) if announce else None,
     )
     return EXIT_OK
+
+
+def _warn_misdirected(profile_rule: str, host: str, port: int) -> None:
+    """Say once, at start-up, when the site's rule sends phones to another server."""
+    from spaprov.server.listen_check import misdirected  # `render` never loads the server
+
+    for warning in misdirected(profile_rule, host, port):
+        logging.getLogger("spaprov.serve").warning("%s", warning)
 
 
 def _recover(profiles: Path) -> bool:
@@ -147,10 +153,11 @@ def _serve_workers(args: argparse.Namespace) -> int:
     if not _recover(args.profiles):
         return EXIT_FAILED
     try:
-        load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
+        config = load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
     except ConfigError as error:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
+    _warn_misdirected(config.site.profile_rule, args.host, args.port)
     with tempfile.TemporaryDirectory(prefix="spaprov-site-") as record:
         os.environ[SITE_RECORD_ENV] = record
         return _run_workers(args)

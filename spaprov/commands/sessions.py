@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
-from spaprov.commands.state_option import add_state_arguments, state_url
+from spaprov.commands.profiles_option import add_profiles_argument
+from spaprov.commands.state_option import STATE_ENV, add_state_arguments, state_url
 from spaprov.mobility import StateStore, StateStoreError, default_state_url, forced_logout, open_state
+from spaprov.mobility.audit_events import audit_events_help
 from spaprov.timespec import parse_since
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def common(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--profiles", type=Path, default=Path("sample_profiles"))
+        add_profiles_argument(parser)
         add_state_arguments(parser)
+        parser.set_defaults(profiles_optional=_state_named)
 
     sessions = subparsers.add_parser("sessions", help="extension-mobility sessions")
     actions = sessions.add_subparsers(dest="sessions_action", required=True, metavar="ACTION")
@@ -32,12 +35,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     common(logout)
     logout.set_defaults(run=run_logout)
 
-    audit = subparsers.add_parser("audit", help="the audit log")
+    audit = subparsers.add_parser(
+        "audit",
+        help="the audit log, newest first",
+        epilog=audit_events_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     audit.add_argument("--user", help="only this user id")
     audit.add_argument("--since", help="ISO date/time (2026-11-22T08:00) or an age (30m, 8h, 2d)")
-    audit.add_argument("--limit", type=int, default=1000)
+    audit.add_argument("--limit", type=int, default=1000, help="the newest N entries (default 1000)")
     common(audit)
     audit.set_defaults(run=run_audit)
+
+
+def _state_named(args: argparse.Namespace) -> bool:
+    """With a state store named, the profile directory is not needed."""
+    return bool(args.state or args.state_file or os.environ.get(STATE_ENV))
 
 
 def _store(args: argparse.Namespace, command: str) -> StateStore | None:

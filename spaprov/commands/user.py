@@ -11,6 +11,7 @@ from pathlib import Path
 
 from spaprov.auth.store import CredentialFileError, CredentialStore
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
+from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.transaction import recover
 
 
@@ -26,12 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                 help="the Digest user name, as the phone sends it "
                 "(alice@example.com, conf-room-1@example.com)",
             )
-        action.add_argument(
-            "--profiles",
-            type=Path,
-            default=Path("sample_profiles"),
-            help="profile directory (default: sample_profiles)",
-        )
+        add_profiles_argument(action)
         action.add_argument(
             "--credentials", type=Path, help="credential file (default: PROFILES/credentials.htdigest)"
         )
@@ -42,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                 action="store_true",
                 help="read the password from the first line of standard input",
             )
-        action.set_defaults(run=run, user_action=name)
+        action.set_defaults(
+            run=run, user_action=name, profiles_optional=lambda args: bool(args.credentials and args.realm)
+        )
 
     add("add", "add a user (refuses an existing one)", needs_password=True)
     add("passwd", "set an existing user's password", needs_password=True)

@@ -146,3 +146,10 @@ class Config:
         """The mobility user a Digest identity `<id><EM_User_Domain>` names, if any."""
         domain = self.site.em_user_domain
         return self.users.get(identity[: -len(domain)]) if identity.endswith(domain) else None
+
+    def audit_name(self, identity: str) -> str:
+        """The one form the audit log records a Digest identity in: the user id (no domain) for a
+        user of this site, so `audit --user carol` finds carol's logins and failures alike; any
+        other name (a host, an unknown or mistyped user) exactly as sent."""
+        user = self.user_for_identity(identity)
+        return user.user_id if user is not None else identity

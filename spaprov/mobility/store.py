@@ -236,8 +236,15 @@ class Transaction:
         return self._sessions(" AND ".join(clauses), *args)
 
     def audit_entries(
-        self, *, user_id: str | None = None, since: float | None = None, limit: int = 1000
+        self,
+        *,
+        user_id: str | None = None,
+        since: float | None = None,
+        limit: int = 1000,
+        oldest_first: bool = False,
     ) -> list[AuditEntry]:
+        """The newest `limit` entries that match, newest first (`oldest_first`: the same entries
+        in the order they happened)."""
         clauses: list[str] = ["1 = 1"]
         args: list[object] = []
         if user_id is not None:
@@ -248,10 +255,11 @@ class Transaction:
             args.append(since)
         rows = self._db.execute(
             f"SELECT id, at, event, user_id, device, client, detail FROM audit WHERE {' AND '.join(clauses)} "
-            "ORDER BY id LIMIT ?",
+            "ORDER BY at DESC, id DESC LIMIT ?",
             (*args, limit),
         )
-        return [AuditEntry(*row) for row in rows]
+        entries = [AuditEntry(*row) for row in rows]
+        return entries[::-1] if oldest_first else entries
 
 
 class _Connection(Protocol):

@@ -23,6 +23,7 @@ class Fetch:
     url: str
     status: int | None  # None: no HTTP answer (connection error, unsupported scheme)
     note: str = ""
+    uid: str | None = None  # the Digest user the rule named for this fetch (not printed)
 
     def __str__(self) -> str:
         status = self.status if self.status is not None else "no answer"
@@ -99,12 +100,29 @@ class SpaPhone:
             EM_Login_State="mobile", EM_Mobile_User_ID=user_id, EM_Mobile_Password=password
         )
         report = await self._resync(f"login {user_id}", provisioning_state="-1")
-        if report.ok and self.parameters["EM_Login_State"] == "mobile":
+        fetched_as_user = any(
+            fetch.status == 200 and fetch.uid is not None and fetch.uid.partition("@")[0] == user_id
+            for fetch in report.fetches
+        )
+        if report.ok and self.parameters["EM_Login_State"] == "mobile" and fetched_as_user:
             return report
         if not report.ok:
-            self.parameters.update(saved)
-        message = report.message or "the server sent the phone back to its host profile"
+            message = report.message
+        elif self.parameters["EM_Login_State"] == "mobile":  # but no mobile profile came
+            message = self._why_no_mobile_profile(user_id, password)
+        else:
+            message = "the server sent the phone back to its host profile"
+        if self.parameters["EM_Login_State"] == "mobile" or not report.ok:
+            self.parameters.update(saved)  # not logged in: the phone stays as it was
         return self._report(report.action, False, list(report.fetches), message)
+
+    @staticmethod
+    def _why_no_mobile_profile(user_id: str, password: str) -> str:
+        if not password:
+            return f"no password given for {user_id}: the rule never asked for the mobile profile"
+        return (
+            f"the mobile profile was never fetched as {user_id}: the rule chose no URL with --uid {user_id}"
+        )
 
     async def logout(self) -> StepReport:
         self.parameters.update(EM_Login_State="host", EM_Mobile_User_ID="", EM_Mobile_Password="")
@@ -126,6 +144,7 @@ class SpaPhone:
         round_ = Round(self.parameters, self._identity(provisioning_state))
         while (request := round_.next_fetch()) is not None:
             fetch, body = await self._fetch(request.url, request.uid, request.pwd)
+            fetch = Fetch(fetch.url, fetch.status, fetch.note, request.uid)
             fetches.append(fetch)
             if body is None:
                 round_.fail(fetch.note or f"{request.rule_name}: HTTP {fetch.status}")

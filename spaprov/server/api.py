@@ -414,7 +414,7 @@ ROUTES: tuple[Operation, ...] = (
         "Force a logout (user id or MAC)",
         True,
     ),
-    Operation("GET", "/api/v1/audit", "audit", Api._audit, "Query the audit log", False),
+    Operation("GET", "/api/v1/audit", "audit", Api._audit, "Query the audit log, newest first", False),
     Operation("GET", "/api/v1/openapi.json", "openapi", Api._openapi, "This API's OpenAPI document", False),
 )
 

@@ -34,6 +34,7 @@ from spaprov.server.admin_auth import require_admin
 from spaprov.server.admin_page import AdminPage
 from spaprov.server.api import Api
 from spaprov.server.em_password import EmPassword
+from spaprov.server.listen_check import misdirected
 from spaprov.server.metrics import Metrics
 from spaprov.server.metrics_page import MetricsPage
 from spaprov.server.middleware import log_and_contain
@@ -46,6 +47,7 @@ MOBILITY = web.AppKey("spaprov.mobility", Mobility)
 METRICS = web.AppKey("spaprov.metrics", Metrics)
 ACCOUNTS = web.AppKey("spaprov.accounts", AdminAccounts)
 SHARED_AUTH = web.AppKey("spaprov.shared_auth", SharedAuth)
+LISTEN = web.AppKey("spaprov.listen", tuple[str, int])
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
@@ -57,12 +59,14 @@ def create_app(
     template_dir: Path | None = None,
     state: str | StateStore | None = None,
     shared_auth: bool | None = None,
+    listen: tuple[str, int] | None = None,
 ) -> web.Application:
     """Raises ConfigError when the profile directory cannot be served at all, and StateStoreError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
     (a dot file, so the reload watcher ignores it).  `shared_auth`: share replay claims and
     failure counts with other processes (spaprov.auth.shared_state); by default only when
-    needed: under `serve --workers N` (N > 1) or with a PostgreSQL state store."""
+    needed: under `serve --workers N` (N > 1) or with a PostgreSQL state store.  `listen`: the
+    (host, port) `serve` binds, so /healthz can warn when the site's rule sends phones elsewhere."""
     install_redaction()  # aiohttp logs a rejected request's header lines: mask credentials in them
     cache = RenderCache()
     store = state if isinstance(state, StateStore) else open_state(state or default_state_url(profiles))
@@ -75,13 +79,14 @@ def create_app(
     metrics = Metrics()
     metrics.add_gauges(store.health.gauges)
 
+    current: list[ConfigHolder] = []
+
     def audit_auth(event: str, user: str, client: str) -> None:
         metrics.auth_event(event)
-        mobility.audit_soon("failed_auth" if event == "auth_failed" else event, user[:128], None, client)
+        name = current[0].config.audit_name(user) if current else user
+        mobility.audit_soon("failed_auth" if event == "auth_failed" else event, name[:128], None, client)
 
     accounts = AdminAccounts(profiles / "admins.toml", clock=clock, on_event=audit_auth)
-
-    current: list[ConfigHolder] = []
 
     def swapped() -> None:
         cache.clear()
@@ -102,6 +107,8 @@ def create_app(
     app[MOBILITY] = mobility
     app[METRICS] = metrics
     app[ACCOUNTS] = accounts
+    if listen is not None:
+        app[LISTEN] = listen
     if shared is not None:
         app[SHARED_AUTH] = shared
         metrics.add_gauges(lambda: shared.health.gauges("spaprov_shared_auth_store"))
@@ -170,6 +177,9 @@ async def health(request: web.Request) -> web.Response:
         "users": len(config.users),
         "reload_problem_count": len(site.problems),
     }
+    listen = request.app.get(LISTEN)
+    if listen is not None:  # the rule as served now, so a reload that fixes it clears it
+        report["warnings"] = misdirected(config.site.profile_rule, *listen)
     if "Authorization" in request.headers:
         refusal = await require_admin(request, request.app[ACCOUNTS], as_json=True)
         if refusal is not None:

@@ -105,7 +105,7 @@ class EmPassword:
                 await authenticator.settle_failure(pending)
             self.mobility.audit_soon(
                 "password_change_refused",
-                identity.split("@")[0],
+                self.holder.config.audit_name(identity),
                 None,
                 request.remote,
                 "wrong current password",
@@ -119,7 +119,7 @@ class EmPassword:
                 "characters and be typed twice the same",
             )
         self.holder.credentials.set_password(identity, password)
-        now, user, client = self.clock(), identity.split("@")[0], request.remote
+        now, user, client = self.clock(), self.holder.config.audit_name(identity), request.remote
         await self.mobility.write(lambda tx: tx.audit(now, "password_changed", user_id=user, client=client))
         return self._password_page(
             identity, "Your password was changed. Log in on the phone with the new one."

@@ -20,9 +20,9 @@ _ERROR_CODES = {
 _QUERY = {
     "sessions_list": [("all", "boolean", "include ended sessions")],
     "audit": [
-        ("user", "string", "only this user id"),
+        ("user", "string", "only this user id (no domain for users of this site)"),
         ("since", "string", "ISO date/time or age (8h, 30m, 2d)"),
-        ("limit", "integer", "at most this many entries"),
+        ("limit", "integer", "the newest N entries"),
     ],
 }
 SCHEMAS: dict[str, Any] = {

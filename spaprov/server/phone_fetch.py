@@ -62,7 +62,9 @@ class PhoneFetch:
         if refusal is not None:
             if refusal.status == 403:
                 reason = (refusal.text or "").strip()
-                self.mobility.audit_soon("denied", request.get(IDENTITY), device.mac, client, reason)
+                identity = request.get(IDENTITY)
+                name = config.audit_name(identity) if identity else identity
+                self.mobility.audit_soon("denied", name, device.mac, client, reason)
             return refusal
         if user is not None:
             decision = await self.mobility.mobile_fetch(

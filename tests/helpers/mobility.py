@@ -63,7 +63,7 @@ class Live:
     async def audit(self, event: str | None = None) -> list[AuditEntry]:
         await self.mobility.drain()
         with self.mobility.store.transaction(write=False) as tx:
-            entries = tx.audit_entries()
+            entries = tx.audit_entries(oldest_first=True)  # in the order they happened
         return [e for e in entries if event is None or e.event == event]
 
     async def sessions(self, *, active_only: bool = True) -> list[Session]:

@@ -120,7 +120,7 @@ async def test_wrong_password_then_lockout(live: Starter) -> None:
     locked = await phone.login("alice", "1234")
     assert not locked.ok and locked.fetches[-1].status == 429
     (failed,) = await server.audit("failed_auth")  # coalesced: one row per user, client, interval
-    assert (failed.user_id, failed.detail) == ("alice@example.com", "4 failures")
+    assert (failed.user_id, failed.detail) == ("alice", "4 failures")  # as her logins are
     assert len(await server.audit("lockout")) == 1
     server.clock.advance(301)
     assert (await phone.login("alice", "1234")).ok

@@ -99,7 +99,7 @@ async def test_failed_digest_flood_does_not_slow_phones(start: ServerFactory, si
     assert _metric(metrics, "spaprov_audit_pending") == 0  # drained
 
     with mobility.store.transaction(write=False) as tx:
-        rows = tx.audit_entries(limit=10_000)
+        rows = tx.audit_entries(limit=10_000, oldest_first=True)
     failed = [row for row in rows if row.event == "failed_auth"]
     assert len(failed) <= CAPACITY
     assert any(row.detail == "2 failures" for row in failed)
@@ -122,7 +122,7 @@ def test_writer_coalesces_bounds_and_loses_nothing_accepted_at_close(state_url: 
     assert (writer.pending, writer.coalesced, writer.dropped) == (3, 5, 1)
     writer.close()
     with store.transaction(write=False) as tx:
-        rows = [(e.event, e.user_id, e.detail) for e in tx.audit_entries()]
+        rows = [(e.event, e.user_id, e.detail) for e in tx.audit_entries(oldest_first=True)]
     store.close()
     assert rows == [
         ("failed_auth", "eve@example.com", "6 failures"),

@@ -104,7 +104,7 @@ async def test_raw_bytes_in_the_digest_username_are_counted_and_audited(
         await server.app[MOBILITY].drain()  # the audit is written off the request path, batched
     assert statuses == [401] * 5 + [429]
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
-    entries = await server.app[MOBILITY].read(lambda tx: tx.audit_entries(limit=50))
+    entries = await server.app[MOBILITY].read(lambda tx: tx.audit_entries(limit=50, oldest_first=True))
     # Failures are coalesced per user, client and interval: one row says how many.
     rows = [(e.event, e.detail) for e in entries if e.user_id == "\ufffdmallory\u00e9"]
     assert rows == [("failed_auth", "4 failures"), ("lockout", None)], rows

@@ -70,7 +70,7 @@ async def test_every_admin_write_names_the_admin_and_the_client(api: TestServer)
         items = (await call(api, "GET", "/api/v1/audit")).json()["items"]
         entries = [e for e in items if e["event"].startswith("admin_")]
         assert len(entries) == done, (method, path, entries)
-        entry = entries[-1]
+        entry = entries[0]  # newest first
         assert entry["event"] == event
         assert entry["detail"] == f"{what} by {OPS[0]}@127.0.0.1"
         assert entry["client"] == "127.0.0.1"
