@@ -51,17 +51,23 @@ async def digest_header(
     return authorization(await challenge(server, path), user, password, uri=path)
 
 
-async def raw_request(server: TestServer, request: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
-    """Send bytes as they are (no client library re-encoding headers); the status and the body."""
+async def raw_exchange(server: TestServer, request: bytes, timeout: float = 10.0) -> bytes:
+    """Send bytes as they are (no client library re-encoding the target or the headers) and read
+    the whole answer, until the server closes the connection."""
     assert server.host is not None and server.port is not None
     reader, writer = await asyncio.open_connection(server.host, server.port)
     try:
         writer.write(request)
         await writer.drain()
-        data = await asyncio.wait_for(reader.read(), timeout)
+        return await asyncio.wait_for(reader.read(), timeout)
     finally:
         writer.close()
-    head, _, body = data.partition(b"\r\n\r\n")
+        await writer.wait_closed()
+
+
+async def raw_request(server: TestServer, request: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+    """`raw_exchange`, answered as the status and the body."""
+    head, _, body = (await raw_exchange(server, request, timeout)).partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
 
 

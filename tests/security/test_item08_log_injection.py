@@ -6,13 +6,14 @@ The request is written on a raw socket so that no client re-encodes the path: ai
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from spaprov.logsafe import field, quoted
+from tests.helpers.auth import raw_exchange
 from tests.helpers.site import ServerFactory
 
 FORGED = (
@@ -21,14 +22,9 @@ FORGED = (
 )
 
 
-async def raw_get(host: str, port: int | None, target: str) -> bytes:
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-    await writer.drain()
-    answer = await reader.read()
-    writer.close()
-    await writer.wait_closed()
-    return answer
+async def raw_get(server: TestServer, target: str) -> bytes:
+    request = f"GET {target} HTTP/1.1\r\nHost: {server.host}\r\nConnection: close\r\n\r\n"
+    return await raw_exchange(server, request.encode())
 
 
 async def test_encoded_newline_and_escape_in_the_path_stay_on_one_escaped_line(
@@ -36,7 +32,7 @@ async def test_encoded_newline_and_escape_in_the_path_stay_on_one_escaped_line(
 ) -> None:
     server = await start(site)
     with caplog.at_level(logging.INFO, logger="spaprov.access"):
-        answer = await raw_get(server.host, server.port, FORGED)
+        answer = await raw_get(server, FORGED)
         assert answer.startswith(b"HTTP/1.1 4")
     lines = [caplog.handler.format(r) for r in caplog.records if r.name == "spaprov.access"]
     assert len(lines) == 1
@@ -54,7 +50,7 @@ async def test_a_huge_path_is_capped_in_the_log(
 ) -> None:
     server = await start(site)
     with caplog.at_level(logging.INFO, logger="spaprov.access"):
-        await raw_get(server.host, server.port, "/" + "%0a" * 2000)
+        await raw_get(server, "/" + "%0a" * 2000)
     (line,) = [r.getMessage() for r in caplog.records if r.name == "spaprov.access"]
     assert len(line) < 1500
     assert "…(+1745)" in line

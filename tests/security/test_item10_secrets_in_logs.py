@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -25,6 +24,7 @@ import pytest
 from spaprov.auth.admins import AdminAccounts
 from spaprov.live.reload import reload_now
 from spaprov.logsafe import redact_secrets, redact_url
+from tests.helpers.auth import raw_exchange
 from tests.helpers.site import ServerFactory, holder_of
 
 BASIC_SECRET = "YWRtaW46aHVudGVyMi1zM2NyZXQ="  # admin:hunter2-s3cret
@@ -40,23 +40,13 @@ MALFORMED = [
 STATE_MARKER = "state-8d1c-do-not-show"
 
 
-async def send_raw(host: str, port: int | None, request: str) -> bytes:
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(request.encode("latin-1"))
-    await writer.drain()
-    answer = await reader.read()
-    writer.close()
-    await writer.wait_closed()
-    return answer
-
-
 async def test_aiohttp_record_of_a_rejected_header_line_is_redacted(
     start: ServerFactory, site: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = await start(site)
     with caplog.at_level(logging.DEBUG, logger="aiohttp"):
         for request in MALFORMED:
-            answer = await send_raw(server.host, server.port, request)
+            answer = await raw_exchange(server, request.encode("latin-1"))
             assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400")
     records = [r for r in caplog.records if r.name.startswith("aiohttp")]
     assert len(records) >= len(MALFORMED)  # aiohttp did log each rejection...
@@ -167,7 +157,7 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def raw_exchange(port: int, request: str) -> bytes:
+def blocking_exchange(port: int, request: str) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(request.encode("latin-1"))
         return connection.recv(4096)
@@ -207,7 +197,7 @@ def test_workers_keep_the_state_url_off_argv_and_redact_aiohttp_logs(site: Path,
             assert STATE_MARKER.encode() not in seen, pid
         assert (tmp_path / f"{STATE_MARKER}.sqlite3").exists()  # and yet they use it
         for _ in range(6):  # new connections: the kernel spreads them over both workers
-            assert raw_exchange(port, MALFORMED[0]).startswith(b"HTTP/1.0 400")
+            assert blocking_exchange(port, MALFORMED[0]).startswith(b"HTTP/1.0 400")
     finally:
         server.terminate()
         server.wait(timeout=30)
