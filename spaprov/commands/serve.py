@@ -26,7 +26,7 @@ from spaprov.live.holder import SERVER_STARTED_ENV, WORKER_NONCE_SECRET_ENV
 from spaprov.live.site_record import SITE_RECORD_ENV
 from spaprov.logsafe import install_redaction
 from spaprov.mac import normalize_mac
-from spaprov.mobility import StateStoreError
+from spaprov.mobility import StateStoreError, default_state_url, open_state
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.transaction import JournalError, recover
 
@@ -158,6 +158,13 @@ def _serve_workers(args: argparse.Namespace) -> int:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
     _warn_misdirected(config.site.profile_rule, args.host, args.port)
+    try:
+        # Created and migrated here, once: N workers creating one fresh database at the same
+        # moment raced ("database is locked", one worker exited and took the others down).
+        open_state(args.state or default_state_url(args.profiles)).close()
+    except StateStoreError as error:
+        print(f"spaprov serve: {error}", file=sys.stderr)
+        return EXIT_FAILED
     with tempfile.TemporaryDirectory(prefix="spaprov-site-") as record:
         os.environ[SITE_RECORD_ENV] = record
         return _run_workers(args)

@@ -184,12 +184,14 @@ def test_workers_keep_the_state_url_off_argv_and_redact_aiohttp_logs(site: Path,
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert time.monotonic() < deadline, "the workers did not start"
+            assert time.monotonic() < deadline, f"the workers did not start:\n{log.read_text()}"
+            assert server.poll() is None, f"serve exited {server.returncode}:\n{log.read_text()}"
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         processes = [server.pid, *descendants(server.pid)]
         assert len(processes) >= 3  # the parent and two workers (plus any helper process)
         for pid in processes:
