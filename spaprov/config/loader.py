@@ -39,6 +39,7 @@ from spaprov.config.schema import (
 )
 from spaprov.mac import MAC_DIGITS, normalize_mac
 from spaprov.rules import RuleSyntaxError, lint
+from spaprov.rules.lint import ADVISORY
 from spaprov.transaction import JOURNAL, interrupted_message, pending_journal
 
 _ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -285,7 +286,9 @@ def _routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
         return ()
     served = {route.path: route.kind != "default" for route in routes}
     for warning in lint(site.profile_rule, served_paths=served):
-        if warning.code not in site.rule_lint_ignore:
+        # Advisory warnings never refuse a site (`serve` logs them at start-up): a site whose
+        # phones all state their MAC in the User-Agent is served well without $MA.
+        if warning.code not in site.rule_lint_ignore and warning.code not in ADVISORY:
             problems.append(
                 Problem(
                     "site.toml",
