@@ -136,13 +136,6 @@ class Route:
     # The query with {mac}/{mac:colons} when the MAC travels there (`/x.cfg?mac=$MA`), else "".
     query_pattern: str = ""
 
-    @property
-    def identifies_phone(self) -> bool:
-        """Whether a request on this route names its phone whatever its User-Agent says: the MAC
-        is in the path or the query, or the route is a host route (its Digest user is the
-        phone's own host user, unique per device)."""
-        return "{mac" in self.pattern or "{mac" in self.query_pattern or self.kind == "host"
-
 
 @dataclass(frozen=True)
 class Config:
