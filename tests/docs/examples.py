@@ -1,0 +1,228 @@
+"""Executable documentation: the `console` blocks of README.md and docs/ run as tests.
+
+A fenced block whose info string is `console` is a terminal session.  A line starting with `$ `
+is a command; the lines after it, up to the next command or the end of the block, are what it
+prints (standard output and standard error together).  A command that exits non-zero is followed
+by the line `(exit status N)`.  A line that is just `...` stands for any number of lines.
+
+A command is `spaprov ARGS`, run in-process through `spaprov.cli.main`, the same code as the
+installed `spaprov` command, optionally:
+- ending in `> FILE` (standard output goes to FILE in the working directory, not to the block);
+- starting with `printf 'TEXT' |` (TEXT, with `\\n` for newlines, is its standard input).
+A single-quoted argument may span lines (a multi-line rule), and a line ending in `\\` continues.
+
+Each page runs in a fresh directory holding a copy of the sample site as `sample_profiles/`
+(password files mode 0600, as `make serve` leaves them) with `SPAPROV_PROFILES=sample_profiles`,
+the blocks in page order, so one block may use a file an earlier block wrote.
+
+`python -m tests.docs.examples --update FILE.md` rewrites the expected output of every block in
+FILE.md from what the commands print now: review the diff, it is documentation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shlex
+import stat
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers.site import ROOT, copy_sample
+
+DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")))
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)")
+PROMPT = "$ "
+ELLIPSIS = "..."
+
+
+@dataclass(frozen=True)
+class Block:
+    path: Path
+    line: int  # 1-based line of the opening fence
+    info: str
+    indent: str
+    lines: tuple[str, ...]  # the content, indentation removed
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Example:
+    block: Block
+    line: int  # 1-based line of the command in the file
+    command: str  # without the prompt, continuation lines joined
+    written: tuple[str, ...]  # the command's lines as written, prompt included
+    expected: tuple[str, ...]
+
+
+def blocks(path: Path) -> Iterator[Block]:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    index = 0
+    while index < len(lines):
+        opening = _FENCE.match(lines[index])
+        if opening is None:
+            index += 1
+            continue
+        indent, fence = opening.group("indent"), opening.group("fence")
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        end = index + 1
+        while end < len(lines) and not closing.match(lines[end]):
+            end += 1
+        content = tuple(line[len(indent) :] if line.startswith(indent) else line for line in lines[index + 1 : end])
+        yield Block(path, index + 1, opening.group("info"), indent, content)
+        index = end + 1
+
+
+def _complete(command: str) -> bool:
+    if command.endswith("\\"):
+        return False
+    try:
+        shlex.split(command)
+    except ValueError:  # an open quote: the argument goes on on the next line
+        return False
+    return True
+
+
+def examples(block: Block) -> list[Example]:
+    found: list[Example] = []
+    index = 0
+    lines = block.lines
+    if lines and not lines[0].startswith(PROMPT):
+        raise ValueError(f"{block.where}: a console block starts with a '$ ' command")
+    while index < len(lines):
+        start = index
+        command = lines[index][len(PROMPT) :]
+        index += 1
+        while not _complete(command) and index < len(lines):
+            command = command[:-1] + lines[index] if command.endswith("\\") else command + "\n" + lines[index]
+            index += 1
+        written = lines[start:index]
+        output: list[str] = []
+        while index < len(lines) and not lines[index].startswith(PROMPT):
+            output.append(lines[index].rstrip())
+            index += 1
+        while output and not output[-1]:
+            output.pop()
+        found.append(Example(block, block.line + 1 + start, command, written, tuple(output)))
+    return found
+
+
+def console_blocks(paths: tuple[Path, ...] = DOC_FILES) -> list[Block]:
+    return [block for path in paths for block in blocks(path) if block.info == "console"]
+
+
+@dataclass(frozen=True)
+class Run:
+    output: tuple[str, ...]
+    status: int
+
+
+def _printf(text: str) -> str:
+    return text.replace("\\n", "\n").replace("\\t", "\t")
+
+
+def run(command: str, cwd: Path) -> Run:
+    """Run one documented command in `cwd` (the caller has set the environment)."""
+    words = shlex.split(command)
+    stdin = ""
+    if words[:1] == ["printf"]:
+        if len(words) < 4 or words[2] != "|":
+            raise ValueError(f"expected printf 'TEXT' | spaprov …, not {command!r}")
+        stdin, words = _printf(words[1]), words[3:]
+    target: Path | None = None
+    if len(words) >= 2 and words[-2] == ">":
+        target, words = cwd / words[-1], words[:-2]
+    if words[:1] != ["spaprov"] or any(word in {"|", ">", "<", "&&", ";"} for word in words):
+        raise ValueError(f"only `spaprov …` commands run in a console block, not {command!r}")
+    from spaprov.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    both = err if target is not None else out
+    stdout = out if target is not None else both
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(both):
+            try:
+                status = main(words[1:])
+            except SystemExit as exit_:  # argparse's usage errors
+                status = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.stdin = old_stdin
+    if target is not None:
+        target.write_text(out.getvalue(), encoding="utf-8")
+    printed = both.getvalue().rstrip("\n")
+    lines = [line.rstrip() for line in printed.split("\n")] if printed else []
+    if status:
+        lines.append(f"(exit status {status})")
+    return Run(tuple(lines), status)
+
+
+def matches(expected: tuple[str, ...], actual: tuple[str, ...]) -> bool:
+    """Line by line; `...` in `expected` matches any number of lines (none included)."""
+    if not expected:
+        return not actual
+    head, rest = expected[0], expected[1:]
+    if head == ELLIPSIS:
+        return any(matches(rest, actual[skip:]) for skip in range(len(actual) + 1))
+    return bool(actual) and actual[0] == head and matches(rest, actual[1:])
+
+
+def prepare_site(directory: Path) -> Path:
+    """The sample site as the docs assume it: a copy, password files for the server's user only."""
+    site = copy_sample(directory / "sample_profiles")
+    for pattern in ("credentials.htdigest*", "admins.toml", "devices/*.toml", "em_profiles/*.toml"):
+        for path in site.glob(pattern):
+            path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    return site
+
+
+@contextlib.contextmanager
+def page_environment(directory: Path) -> Iterator[Path]:
+    """cwd = `directory` with the sample copied in, SPAPROV_PROFILES=sample_profiles."""
+    prepare_site(directory)
+    saved_cwd, saved_env = Path.cwd(), dict(os.environ)
+    os.chdir(directory)
+    os.environ["SPAPROV_PROFILES"] = "sample_profiles"
+    for name in ("SPAPROV_STATE", "SPAPROV_HOST_PASSWORD"):
+        os.environ.pop(name, None)
+    try:
+        yield directory
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def update(path: Path, directory: Path) -> None:
+    """Rewrite the expected output of every console block in `path` from what runs now."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    replacements: list[tuple[int, int, list[str]]] = []  # (first line index, end index, new lines)
+    with page_environment(directory):
+        for block in (b for b in blocks(path) if b.info == "console"):
+            body: list[str] = []
+            for example in examples(block):
+                body.extend(example.written)
+                body.extend(run(example.command, directory).output)
+            replacements.append((block.line, block.line + len(block.lines), [block.indent + x if x else x for x in body]))
+    for first, end, new in reversed(replacements):
+        lines[first:end] = new
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description="rewrite the expected output of console blocks")
+    parser.add_argument("--update", nargs="+", type=Path, required=True, metavar="FILE.md")
+    for file in parser.parse_args().update:
+        with tempfile.TemporaryDirectory() as scratch:
+            update(file.resolve(), Path(scratch))
