@@ -1,5 +1,9 @@
 """Executable documentation: the `console` blocks of README.md and docs/ run as tests.
 
+A fenced block whose info string is `pycon` is a Python session, run as a doctest (`>>> ` and
+`... ` lines, then the expected output; `...` inside an output line matches anything), one
+namespace per page.
+
 A fenced block whose info string is `console` is a terminal session.  A line starting with `$ `
 is a command; the lines after it, up to the next command or the end of the block, are what it
 prints (standard output and standard error together).  A command that exits non-zero is followed
@@ -173,6 +177,24 @@ def matches(expected: tuple[str, ...], actual: tuple[str, ...]) -> bool:
     if head == ELLIPSIS:
         return any(matches(rest, actual[skip:]) for skip in range(len(actual) + 1))
     return bool(actual) and actual[0] == head and matches(rest, actual[1:])
+
+
+def run_pycon(path: Path) -> list[str]:
+    """Run the `pycon` blocks of `path` as doctests; a report per failing example."""
+    import doctest
+
+    namespace: dict[str, object] = {}
+    failures: list[str] = []
+    parser = doctest.DocTestParser()
+    for block in (b for b in blocks(path) if b.info == "pycon"):
+        test = parser.get_doctest("\n".join(block.lines) + "\n", namespace, block.where, str(path), block.line)
+        out = io.StringIO()
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test, out=out.write, clear_globs=False)
+        namespace = test.globs
+        if runner.failures:
+            failures.append(out.getvalue())
+    return failures
 
 
 def prepare_site(directory: Path) -> Path:

@@ -15,6 +15,7 @@ from tests.docs.examples import (
     matches,
     page_environment,
     run,
+    run_pycon,
 )
 from tests.helpers.site import ROOT
 
@@ -108,3 +109,13 @@ def test_blocks_keep_multi_line_commands_together(tmp_path: Path) -> None:
     assert first.command == "spaprov rule fmt '(\"$EMS\" eq \"mobile\")?\nhttp://h/m.cfg'"
     assert first.expected == ("out",)
     assert second.command == "spaprov rule check     'http://h/x.cfg'"
+
+
+PYCON_PAGES = sorted({b.path for path in DOC_FILES for b in blocks(path) if b.info == "pycon"})
+
+
+@pytest.mark.parametrize("page", PYCON_PAGES, ids=[str(p.relative_to(ROOT)) for p in PYCON_PAGES])
+def test_python_examples_print_what_the_page_says(page: Path) -> None:
+    """`pycon` blocks are doctests: one namespace per page, blocks in page order."""
+    failures = run_pycon(page)
+    assert not failures, "\n".join(failures)
