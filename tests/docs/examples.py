@@ -13,14 +13,17 @@ A command is `spaprov ARGS`, run in-process through `spaprov.cli.main`, the same
 installed `spaprov` command, optionally:
 - ending in `> FILE` (standard output goes to FILE in the working directory, not to the block);
 - starting with `printf 'TEXT' |` (TEXT, with `\\n` for newlines, is its standard input).
+`printf 'TEXT' > FILE` alone writes FILE (a CSV to import, say) and prints nothing.
 A single-quoted argument may span lines (a multi-line rule), and a line ending in `\\` continues.
 
 Each page runs in a fresh directory holding a copy of the sample site as `sample_profiles/`
-(password files mode 0600, as `make serve` leaves them) with `SPAPROV_PROFILES=sample_profiles`,
+(password files mode 0600, as `make serve` leaves them) with `SPAPROV_PROFILES=sample_profiles`
+(and `COLUMNS=100`, so `--help` output wraps the same everywhere),
 the blocks in page order, so one block may use a file an earlier block wrote.
 
 `python -m tests.docs.examples --update FILE.md` rewrites the expected output of every block in
-FILE.md from what the commands print now: review the diff, it is documentation.
+FILE.md from what the commands print now: review the diff, it is documentation.  It writes the
+whole output: put back any `...` abbreviation by hand.
 """
 
 from __future__ import annotations
@@ -136,6 +139,9 @@ def run(command: str, cwd: Path) -> Run:
     """Run one documented command in `cwd` (the caller has set the environment)."""
     words = shlex.split(command)
     stdin = ""
+    if words[:1] == ["printf"] and len(words) == 4 and words[2] == ">":
+        (cwd / words[3]).write_text(_printf(words[1]), encoding="utf-8")
+        return Run((), 0)
     if words[:1] == ["printf"]:
         if len(words) < 4 or words[2] != "|":
             raise ValueError(f"expected printf 'TEXT' | spaprov …, not {command!r}")
@@ -213,6 +219,7 @@ def page_environment(directory: Path) -> Iterator[Path]:
     saved_cwd, saved_env = Path.cwd(), dict(os.environ)
     os.chdir(directory)
     os.environ["SPAPROV_PROFILES"] = "sample_profiles"
+    os.environ["COLUMNS"] = "100"  # argparse wraps --help output to the terminal's width
     for name in ("SPAPROV_STATE", "SPAPROV_HOST_PASSWORD"):
         os.environ.pop(name, None)
     try:
