@@ -82,7 +82,9 @@ def blocks(path: Path) -> Iterator[Block]:
         end = index + 1
         while end < len(lines) and not closing.match(lines[end]):
             end += 1
-        content = tuple(line[len(indent) :] if line.startswith(indent) else line for line in lines[index + 1 : end])
+        content = tuple(
+            line[len(indent) :] if line.startswith(indent) else line for line in lines[index + 1 : end]
+        )
         yield Block(path, index + 1, opening.group("info"), indent, content)
         index = end + 1
 
@@ -193,7 +195,9 @@ def run_pycon(path: Path) -> list[str]:
     failures: list[str] = []
     parser = doctest.DocTestParser()
     for block in (b for b in blocks(path) if b.info == "pycon"):
-        test = parser.get_doctest("\n".join(block.lines) + "\n", namespace, block.where, str(path), block.line)
+        test = parser.get_doctest(
+            "\n".join(block.lines) + "\n", namespace, block.where, str(path), block.line
+        )
         out = io.StringIO()
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
         runner.run(test, out=out.write, clear_globs=False)
@@ -240,7 +244,9 @@ def update(path: Path, directory: Path) -> None:
             for example in examples(block):
                 body.extend(example.written)
                 body.extend(run(example.command, directory).output)
-            replacements.append((block.line, block.line + len(block.lines), [block.indent + x if x else x for x in body]))
+            replacements.append(
+                (block.line, block.line + len(block.lines), [block.indent + x if x else x for x in body])
+            )
     for first, end, new in reversed(replacements):
         lines[first:end] = new
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -99,14 +99,14 @@ def test_ellipsis_matches_any_number_of_lines() -> None:
 def test_blocks_keep_multi_line_commands_together(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
-        "- item\n\n    ```console\n    $ spaprov rule fmt '(\"$EMS\" eq \"mobile\")?\n    http://h/m.cfg'\n"
+        '- item\n\n    ```console\n    $ spaprov rule fmt \'("$EMS" eq "mobile")?\n    http://h/m.cfg\'\n'
         "    out\n    $ spaprov rule check \\\n        'http://h/x.cfg'\n    ```\n",
         encoding="utf-8",
     )
     (block,) = list(blocks(page))
     assert isinstance(block, Block) and block.indent == "    "
     first, second = examples(block)
-    assert first.command == "spaprov rule fmt '(\"$EMS\" eq \"mobile\")?\nhttp://h/m.cfg'"
+    assert first.command == 'spaprov rule fmt \'("$EMS" eq "mobile")?\nhttp://h/m.cfg\''
     assert first.expected == ("out",)
     assert second.command == "spaprov rule check     'http://h/x.cfg'"
 
