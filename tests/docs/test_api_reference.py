@@ -6,8 +6,12 @@ from __future__ import annotations
 import importlib.util
 from types import ModuleType
 
+import pytest
+
 from spaprov.server.api import ROUTES
 from tests.helpers.site import ROOT
+
+pytestmark = pytest.mark.docs
 
 
 def _hook() -> ModuleType:

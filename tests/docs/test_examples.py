@@ -19,6 +19,8 @@ from tests.docs.examples import (
 )
 from tests.helpers.site import ROOT
 
+pytestmark = pytest.mark.docs
+
 PAGES = sorted({block.path for block in console_blocks()})
 
 

@@ -14,6 +14,8 @@ from tests.docs.examples import DOC_FILES
 from tests.helpers.site import ROOT
 
 # [text](target), [text]: target (reference definitions), <a href="target">, <img src="target">
+pytestmark = pytest.mark.docs
+
 _LINK = re.compile(
     r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|^\s*\[[^\]]+\]:\s*(\S+)|(?:href|src)=\"([^\"]+)\"", re.M
 )
