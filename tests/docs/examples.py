@@ -7,14 +7,21 @@ namespace per page.
 A fenced block whose info string is `console` is a terminal session.  A line starting with `$ `
 is a command; the lines after it, up to the next command or the end of the block, are what it
 prints (standard output and standard error together).  A command that exits non-zero is followed
-by the line `(exit status N)`.  A line that is just `...` stands for any number of lines.
+by the line `(exit status N)`.  A line that is just `...` stands for any number of lines, and
+`...` inside a line for any text (a time stamp).
 
-A command is `spaprov ARGS`, run in-process through `spaprov.cli.main`, the same code as the
-installed `spaprov` command, optionally:
+A command is `spaprov ARGS` (or `.venv/bin/spaprov ARGS`), run in-process through
+`spaprov.cli.main`, the same code as the installed `spaprov` command, or `curl ARGS` (the real
+curl, for a live server), optionally:
 - ending in `> FILE` (standard output goes to FILE in the working directory, not to the block);
 - starting with `printf 'TEXT' |` (TEXT, with `\\n` for newlines, is its standard input).
 `printf 'TEXT' > FILE` alone writes FILE (a CSV to import, say) and prints nothing.
 A single-quoted argument may span lines (a multi-line rule), and a line ending in `\\` continues.
+
+A console block right after the line `<!-- docs-test: serve -->` runs against a live server:
+`spaprov serve` on the page's copy of the sample, started once per page on a free port, which
+replaces `127.0.0.1:8080` in the copy's files and in the block's commands (and back in their
+output), so the block reads as it would after `make serve`.
 
 Each page runs in a fresh directory holding a copy of the sample site as `sample_profiles/`
 (password files mode 0600, as `make serve` leaves them) with `SPAPROV_PROFILES=sample_profiles`
@@ -22,8 +29,8 @@ Each page runs in a fresh directory holding a copy of the sample site as `sample
 the blocks in page order, so one block may use a file an earlier block wrote.
 
 `python -m tests.docs.examples --update FILE.md` rewrites the expected output of every block in
-FILE.md from what the commands print now: review the diff, it is documentation.  It writes the
-whole output: put back any `...` abbreviation by hand.
+FILE.md from what the commands print now: review the diff, it is documentation.  An output that
+still matches is kept as written (with its `...`); one that does not is replaced whole.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ DOC_FILES = (ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")))
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)")
 PROMPT = "$ "
 ELLIPSIS = "..."
+SERVE_MARK = "<!-- docs-test: serve -->"
+SAMPLE_ADDRESS = "127.0.0.1:8080"  # where the sample site's rule sends phones (`make serve`)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class Block:
     info: str
     indent: str
     lines: tuple[str, ...]  # the content, indentation removed
+    serve: bool = False  # preceded by SERVE_MARK: runs against a live server
 
     @property
     def where(self) -> str:
@@ -85,7 +95,9 @@ def blocks(path: Path) -> Iterator[Block]:
         content = tuple(
             line[len(indent) :] if line.startswith(indent) else line for line in lines[index + 1 : end]
         )
-        yield Block(path, index + 1, opening.group("info"), indent, content)
+        previous = next((line.strip() for line in reversed(lines[:index]) if line.strip()), "")
+        serve = previous == SERVE_MARK
+        yield Block(path, index + 1, opening.group("info"), indent, content, serve)
         index = end + 1
 
 
@@ -151,8 +163,12 @@ def run(command: str, cwd: Path) -> Run:
     target: Path | None = None
     if len(words) >= 2 and words[-2] == ">":
         target, words = cwd / words[-1], words[:-2]
-    if words[:1] != ["spaprov"] or any(word in {"|", ">", "<", "&&", ";"} for word in words):
-        raise ValueError(f"only `spaprov …` commands run in a console block, not {command!r}")
+    if any(word in {"|", ">", "<", "&&", ";"} for word in words):
+        raise ValueError(f"one command per line in a console block, not {command!r}")
+    if words[:1] == ["curl"] and not stdin and target is None:
+        return _curl(words, cwd)
+    if words[:1] not in (["spaprov"], [".venv/bin/spaprov"]):
+        raise ValueError(f"only `spaprov …` and `curl …` run in a console block, not {command!r}")
     from spaprov.cli import main
 
     out, err = io.StringIO(), io.StringIO()
@@ -177,14 +193,37 @@ def run(command: str, cwd: Path) -> Run:
     return Run(tuple(lines), status)
 
 
+def _curl(words: list[str], cwd: Path) -> Run:
+    """The real curl (a walkthrough shows it against the served sample)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("curl") is None:
+        raise RuntimeError("curl is not installed: the documentation's curl examples need it")
+    done = subprocess.run(words, cwd=cwd, capture_output=True, text=True, timeout=30)
+    printed = (done.stdout + done.stderr).rstrip("\n")
+    lines = [line.rstrip() for line in printed.split("\n")] if printed else []
+    if done.returncode:
+        lines.append(f"(exit status {done.returncode})")
+    return Run(tuple(lines), done.returncode)
+
+
 def matches(expected: tuple[str, ...], actual: tuple[str, ...]) -> bool:
-    """Line by line; `...` in `expected` matches any number of lines (none included)."""
+    """Line by line; a line `...` in `expected` matches any number of lines (none included), and
+    `...` inside a line any text (a time stamp, say)."""
     if not expected:
         return not actual
     head, rest = expected[0], expected[1:]
     if head == ELLIPSIS:
         return any(matches(rest, actual[skip:]) for skip in range(len(actual) + 1))
-    return bool(actual) and actual[0] == head and matches(rest, actual[1:])
+    return bool(actual) and _line_matches(head, actual[0]) and matches(rest, actual[1:])
+
+
+def _line_matches(expected: str, actual: str) -> bool:
+    if ELLIPSIS not in expected:
+        return expected == actual
+    pattern = ".*".join(re.escape(part) for part in expected.split(ELLIPSIS))
+    return re.fullmatch(pattern, actual, re.DOTALL) is not None
 
 
 def run_pycon(path: Path) -> list[str]:
@@ -216,8 +255,43 @@ def prepare_site(directory: Path) -> Path:
     return site
 
 
+class Page:
+    """The examples of one page, run in order in one directory; a server when a block asks."""
+
+    def __init__(self, directory: Path, stack: contextlib.ExitStack) -> None:
+        self.directory, self._stack = directory, stack
+        self.address: str | None = None
+
+    def run(self, example: Example) -> Run:
+        if example.block.serve and self.address is None:
+            self._serve()
+        if self.address is None:
+            return run(example.command, self.directory)
+        # A served block's commands talk to the server; from its start on the copy names its
+        # port, and every output still reads 8080.
+        command = (
+            example.command.replace(SAMPLE_ADDRESS, self.address) if example.block.serve else example.command
+        )
+        done = run(command, self.directory)
+        output = tuple(line.replace(self.address, SAMPLE_ADDRESS) for line in done.output)
+        return Run(output, done.status)
+
+    def _serve(self) -> str:
+        """`spaprov serve` on the page's copy of the sample, on a free port the copy's rule names."""
+        from tests.helpers.cli import serve
+        from tests.helpers.site import free_port
+
+        port = free_port()
+        self.address = f"127.0.0.1:{port}"
+        site = self.directory / "sample_profiles"
+        for path in (site / "site.toml", *site.glob("devices/*.toml")):
+            path.write_text(path.read_text(encoding="utf-8").replace(SAMPLE_ADDRESS, self.address))
+        self._stack.enter_context(contextlib.contextmanager(serve)("--profiles", str(site), port=port))
+        return self.address
+
+
 @contextlib.contextmanager
-def page_environment(directory: Path) -> Iterator[Path]:
+def page_environment(directory: Path) -> Iterator[Page]:
     """cwd = `directory` with the sample copied in, SPAPROV_PROFILES=sample_profiles."""
     prepare_site(directory)
     saved_cwd, saved_env = Path.cwd(), dict(os.environ)
@@ -227,7 +301,8 @@ def page_environment(directory: Path) -> Iterator[Path]:
     for name in ("SPAPROV_STATE", "SPAPROV_HOST_PASSWORD"):
         os.environ.pop(name, None)
     try:
-        yield directory
+        with contextlib.ExitStack() as stack:
+            yield Page(directory, stack)
     finally:
         os.chdir(saved_cwd)
         os.environ.clear()
@@ -238,12 +313,13 @@ def update(path: Path, directory: Path) -> None:
     """Rewrite the expected output of every console block in `path` from what runs now."""
     lines = path.read_text(encoding="utf-8").split("\n")
     replacements: list[tuple[int, int, list[str]]] = []  # (first line index, end index, new lines)
-    with page_environment(directory):
+    with page_environment(directory) as page:
         for block in (b for b in blocks(path) if b.info == "console"):
             body: list[str] = []
             for example in examples(block):
                 body.extend(example.written)
-                body.extend(run(example.command, directory).output)
+                actual = page.run(example).output
+                body.extend(example.expected if matches(example.expected, actual) else actual)
             replacements.append(
                 (block.line, block.line + len(block.lines), [block.indent + x if x else x for x in body])
             )

@@ -26,10 +26,10 @@ PAGES = sorted({block.path for block in console_blocks()})
 
 def _failures(path: Path, directory: Path) -> list[str]:
     failures = []
-    with page_environment(directory):
+    with page_environment(directory) as page:
         for block in (b for b in blocks(path) if b.info == "console"):
             for example in examples(block):
-                actual = run(example.command, directory).output
+                actual = page.run(example).output
                 if not matches(example.expected, actual):
                     failures.append(
                         f"{path.relative_to(ROOT)}:{example.line}: $ {example.command}\n"
@@ -96,6 +96,8 @@ def test_ellipsis_matches_any_number_of_lines() -> None:
     assert matches(("a", "...", "d"), ("a", "d"))
     assert not matches(("a", "...", "d"), ("a", "b"))
     assert not matches(("a",), ("a", "b"))
+    assert matches(("... login  user=alice",), ("2026-11-30 15:33:09 login  user=alice",))
+    assert not matches(("... login  user=alice",), ("2026-11-30 15:33:09 logout user=alice",))
 
 
 def test_blocks_keep_multi_line_commands_together(tmp_path: Path) -> None:
