@@ -34,13 +34,16 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="session", autouse=True)
 def sample_site_untouched() -> Iterator[None]:
-    """Tests never write into the tree: sample_profiles/ must end the session as it began (a lock
-    file, a state database or an edit there fails the run)."""
+    """Tests never write into the sample they share: SAMPLE (this process's pristine copy, which
+    every read-only test loads, renders or serves from) must end the session as it began; a lock
+    file, a state database or an edit there fails the run.  The tree's sample_profiles/ is the
+    administrator's to edit (the README walkthrough does): no test reads or writes it, and
+    tests/test_sample_pristine.py checks that none names it."""
     before = _tree(SAMPLE)
     yield
     after = _tree(SAMPLE)
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
-    assert not changed, f"tests wrote into sample_profiles/: {changed}"
+    assert not changed, f"tests wrote into the shared sample {SAMPLE}: {changed} (use the `site` fixture)"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
