@@ -242,10 +242,13 @@ def test_restore_will_not_write_through_a_linked_folder(site: Path, tmp_path: Pa
     outside.mkdir()
     target = tmp_path / "target"
     target.mkdir()
+    (target / "site.toml").write_bytes((site / "site.toml").read_bytes())  # a profile directory
     os.symlink(outside, target / "devices")
     done = spaprov("restore", str(archive), "--profiles", str(target))
     assert done.returncode == 1 and "is a symbolic link" in done.stderr
-    assert list(outside.iterdir()) == [] and documents(target) == {}
+    assert list(outside.iterdir()) == [] and documents(target) == {
+        "site.toml": (site / "site.toml").read_bytes()
+    }
 
 
 def test_oversized_members_are_refused(site: Path, tmp_path: Path) -> None:
@@ -259,3 +262,21 @@ def test_backup_refuses_to_write_into_the_directory_it_backs_up(site: Path) -> N
     done = spaprov("backup", str(site / "site.tar.gz"), "--profiles", str(site))
     assert done.returncode == 1 and "inside the profile directory" in done.stderr
     assert not (site / "site.tar.gz").exists()
+
+
+def test_restore_goes_only_into_a_profile_directory_or_an_empty_one(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "site.tar.gz"
+    archive.write_bytes(archive_bytes(site_files(site).files))
+    home = tmp_path / "home"  # `--profiles ~` by a slip: its files must not be deleted
+    home.mkdir()
+    (home / "thesis.tex").write_text("years of work")
+    for extra in ([], ["--dry-run"]):
+        code, stderr = restore_here(capsys, str(archive), "--profiles", str(home), *extra)
+        assert code == 1 and "not a profile directory" in stderr
+    assert everything(home) == {"thesis.tex": b"years of work"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert restore_here(capsys, str(archive), "--profiles", str(empty))[0] == 0
+    assert documents(empty) == documents(site)

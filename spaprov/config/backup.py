@@ -280,7 +280,22 @@ def check_site(files: dict[str, bytes]) -> None:
             raise BackupError(f"the archive is not a site spaprov can serve: {error}") from None
 
 
+def check_target(root: Path) -> None:
+    """A restore deletes what the archive lacks, so it goes only into a profile directory (one
+    with site.toml), an empty directory or a new one: never, by a slip, into a home directory."""
+    if root.exists() and not root.is_dir():
+        raise BackupError(f"{root} is not a directory")
+    strangers = root.is_dir() and any(not entry.name.startswith(".") for entry in root.iterdir())
+    if strangers and not (root / "site.toml").exists():
+        raise BackupError(
+            f"{root} is not empty and holds no site.toml, so it is not a profile directory: "
+            "restore into a profile directory, an empty directory or a new one"
+        )
+
+
 def plan(root: Path, files: dict[str, bytes]) -> Plan:
+    """What restoring `files` into `root` would do; BackupError when `root` is not a fit target."""
+    check_target(root)
     current = site_files(root).files if root.is_dir() else {}
     result = Plan()
     for name, data in sorted(files.items()):
@@ -308,6 +323,7 @@ def _refuse_links_on_the_way(root: Path, name: str) -> None:
 def restore(root: Path, files: dict[str, bytes]) -> Plan:
     """Make `root`'s documents exactly `files`, in one journaled batch (created if need be)."""
     check_site(files)
+    check_target(root)
     if not root.exists():  # a new site: only the server's user may look inside
         root.mkdir(mode=0o700, parents=True)
     with locked(root, who="spaprov restore") as transaction:
