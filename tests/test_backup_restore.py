@@ -14,11 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from spaprov.cli import main
 from spaprov.config import backup
 from spaprov.config.backup import MANIFEST, archive_bytes, read_archive, site_files
 from spaprov.transaction import JOURNAL, pending_journal, recover
+from tests.helpers.site import ServerFactory
+from tests.server.test_reload import station, wait_for
 from tests.test_cli_bulk import spaprov
 from tests.test_import_roundtrip import generated_site, parsed
 
@@ -280,3 +283,20 @@ def test_restore_goes_only_into_a_profile_directory_or_an_empty_one(
     empty.mkdir()
     assert restore_here(capsys, str(archive), "--profiles", str(empty))[0] == 0
     assert documents(empty) == documents(site)
+
+
+async def test_a_running_server_serves_the_restored_site(
+    start: ServerFactory, site: Path, tmp_path: Path
+) -> None:
+    """The journaled restore is one reload for a server on the directory: the edit is undone."""
+    files = site_files(site).files
+    server = await start(site, watch_interval=0.05)
+    device = site / "devices" / "001122334455.toml"
+    device.write_text(device.read_text().replace("Conference Room 1", "Broom Cupboard"))
+    await wait_for(lambda: _station_is(server, "Broom Cupboard"))
+    backup.restore(site, files)
+    await wait_for(lambda: _station_is(server, "Conference Room 1"))
+
+
+async def _station_is(server: TestServer, name: str) -> bool:
+    return await station(server) == name
