@@ -29,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "restore", help="make the profile directory exactly a backup's, all or nothing"
     )
     restorer.add_argument("file", type=Path, help="an archive written by `spaprov backup`")
-    add_profiles_argument(restorer)
+    add_profiles_argument(
+        restorer,
+        note="a new DIR is created (mode 0700); an existing one must hold site.toml or be empty",
+    )
     restorer.add_argument(
         "--dry-run",
         action="store_true",
