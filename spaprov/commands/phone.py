@@ -24,7 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     phone.add_argument("--server", required=True, help="base URL of the server (http://127.0.0.1:8080)")
     phone.add_argument("--mac", required=True, help="the phone's MAC address")
-    phone.add_argument("--model", default="SPA525G2", choices=sorted(MODELS))
+    phone.add_argument(
+        "--model",
+        default="SPA525G2",
+        choices=sorted(MODELS),
+        help="the phone model to simulate (default SPA525G2)",
+    )
     phone.add_argument(
         "--default-path",
         default="/default.cfg",

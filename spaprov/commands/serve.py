@@ -42,13 +42,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT); default 1"
     )
-    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="least severe log level printed (default INFO)",
+    )
     serve.set_defaults(run=run_serve)
 
     render = subparsers.add_parser("render", help="print exactly what a phone would receive")
     add_profiles_argument(render)
     render.add_argument("--device", required=True, help="the phone's MAC address")
-    render.add_argument("--user", help="the logged-in user's id (implies --kind mobile)")
+    render.add_argument(
+        "--user", help="the logged-in user: id or id@domain, as a phone sends it (implies --kind mobile)"
+    )
     render.add_argument(
         "--kind",
         choices=["default", "host", "mobile"],
@@ -233,10 +240,15 @@ def run_render(args: argparse.Namespace) -> int:
     kind: RouteKind = args.kind or ("mobile" if args.user else "host")
     user = None
     if kind == "mobile":
-        user = config.users.get(args.user or "")
+        known = ", ".join(sorted(config.users)) or "none"
+        if not args.user:
+            print(f"spaprov render: a mobile profile needs --user (one of {known})", file=sys.stderr)
+            return EXIT_FAILED
+        # The user id, or the Digest name a phone sends (alice@example.com) as the CLI takes it.
+        user = config.users.get(args.user.removesuffix(config.site.em_user_domain))
         if user is None:
             print(
-                f"spaprov render: a mobile profile needs --user (one of {', '.join(sorted(config.users))})",
+                f"spaprov render: no user {args.user!r} in {args.profiles}/users (users: {known})",
                 file=sys.stderr,
             )
             return EXIT_FAILED

@@ -273,15 +273,23 @@ class Api:
             raise _refused(refused) from None
 
     async def _password(self, request: web.Request, _: Operation) -> web.Response:
-        key = self._normalise("users", request.match_info["id"])
-        if key not in self.holder.config.users:
-            raise ApiError(404, "not_found", f"no user {key!r}")
+        """A Digest password for a user or a device's host user, named as the CLI names it
+        (alice@example.com) or by the bare id (alice): both are the same Digest user."""
+        config = self.holder.config
+        domain, given = config.site.em_user_domain, request.match_info["id"]
+        if "@" in given and not given.endswith(domain):
+            raise ApiError(404, "not_found", f"{given!r} is not in this site's domain {domain}")
+        key = self._normalise("users", given.removesuffix(domain))
+        hosts = sorted(mac for mac, device in config.devices.items() if device.host_user == key)
+        if key not in config.users and not hosts:
+            raise ApiError(404, "not_found", f"no user or host user {key!r} (the id, or the id{domain})")
         body = await json_object(request)
         password = body.get("password")
         if not isinstance(password, str) or not password:
             raise ApiError(400, "bad_request", "'password' must be a non-empty string")
-        self.holder.credentials.set_password(key + self.holder.config.site.em_user_domain, password)
-        await self._audit_write(request, "admin_password", f"password of user {key}", user_id=key)
+        self.holder.credentials.set_password(key + domain, password)
+        what = f"user {key}" if key in config.users else f"host user {key} (devices {', '.join(hosts)})"
+        await self._audit_write(request, "admin_password", f"password of {what}", user_id=key)
         return web.Response(status=204)
 
     # -- sessions and audit -----------------------------------------------------------------------------
@@ -398,7 +406,7 @@ ROUTES: tuple[Operation, ...] = (
         "/api/v1/users/{id}/password",
         "user_password",
         Api._password,
-        "Set a user's password",
+        "Set a Digest password: a user's or a device's host user's, by id or id@domain",
         True,
         "Password",
         204,

@@ -52,8 +52,8 @@ from spaprov.server.admin_auth import authenticate as admin_authenticate
 from spaprov.server.api_errors import ApiError
 from tests.helpers.digest_client import authorization, parse_challenge
 from tests.helpers.rule_corpus import SEED_RULE, VALID
+from tests.helpers.site import SAMPLE as SAMPLE_SITE
 
-SAMPLE_SITE = Path(__file__).resolve().parents[2] / "sample_profiles"
 # What a successful evaluation may produce in total (URL, options, assignments, trace), in
 # characters.  Item 4 of the hardening issue: expansion must be bounded, with a clear error.
 MAX_EXPANSION = 1 << 20

@@ -18,7 +18,8 @@ import pytest
 
 from spaprov.rules import StateError, normalize_state
 from tests.fuzz.engine import Campaign, Mutator, minimize, signature
-from tests.fuzz.targets import SAMPLE_SITE, TARGETS, Target, encode_rule_input
+from tests.fuzz.targets import TARGETS, Target, encode_rule_input
+from tests.helpers.site import SAMPLE as SAMPLE_SITE
 
 SEED = 20261130
 # A few seconds per target on one core: the TOML loader and the CSV importer are the slow ones.
