@@ -53,6 +53,7 @@ _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^
 PROMPT = "$ "
 ELLIPSIS = "..."
 SERVE_MARK = "<!-- docs-test: serve -->"
+SITE_NAME = "sample_profiles"  # what the pages call the site: a copy, inside each page's scratch directory
 SAMPLE_ADDRESS = "127.0.0.1:8080"  # where the sample site's rule sends phones (`make serve`)
 
 
@@ -248,7 +249,7 @@ def run_pycon(path: Path) -> list[str]:
 
 def prepare_site(directory: Path) -> Path:
     """The sample site as the docs assume it: a copy, password files for the server's user only."""
-    site = copy_sample(directory / "sample_profiles")
+    site = copy_sample(directory / SITE_NAME)
     for pattern in ("credentials.htdigest*", "admins.toml", "devices/*.toml", "em_profiles/*.toml"):
         for path in site.glob(pattern):
             path.chmod(stat.S_IRUSR | stat.S_IWUSR)
@@ -283,7 +284,7 @@ class Page:
 
         port = free_port()
         self.address = f"127.0.0.1:{port}"
-        site = self.directory / "sample_profiles"
+        site = self.directory / SITE_NAME
         for path in (site / "site.toml", *site.glob("devices/*.toml")):
             path.write_text(path.read_text(encoding="utf-8").replace(SAMPLE_ADDRESS, self.address))
         self._stack.enter_context(contextlib.contextmanager(serve)("--profiles", str(site), port=port))
@@ -296,7 +297,7 @@ def page_environment(directory: Path) -> Iterator[Page]:
     prepare_site(directory)
     saved_cwd, saved_env = Path.cwd(), dict(os.environ)
     os.chdir(directory)
-    os.environ["SPAPROV_PROFILES"] = "sample_profiles"
+    os.environ["SPAPROV_PROFILES"] = SITE_NAME
     os.environ["COLUMNS"] = "100"  # argparse wraps --help output to the terminal's width
     for name in ("SPAPROV_STATE", "SPAPROV_HOST_PASSWORD"):
         os.environ.pop(name, None)
