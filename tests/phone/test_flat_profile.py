@@ -51,7 +51,8 @@ def test_unknown_parameters_are_ignored_and_absent_ones_unchanged() -> None:
     changed = apply_profile(
         phone.parameters, {"Text_Logo": "Acme", "Not_A_Parameter": "x", "User_ID_2_": "9"}
     )
-    assert not changed
+    assert changed  # Text_Logo changed: the phone reboots ([LSPG30] p.42)
+    assert not apply_profile(phone.parameters, {"Text_Logo": "Acme", "Not_A_Parameter": "y"})
     assert phone.parameters["Text_Logo"] == "Acme" and phone.parameters["Station_Name"] == "Kept"
     assert "Not_A_Parameter" not in phone.parameters and "User_ID_2_" not in phone.parameters  # 1 line key
 
