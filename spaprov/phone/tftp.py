@@ -71,7 +71,9 @@ async def tftp_read(
     family, _, _, _, address = infos[0]
     transport, _ = await loop.create_datagram_endpoint(lambda: _Inbox(queue), family=family)
     try:
-        return await _transfer(transport, queue, (str(address[0]), int(address[1])), filename, limit, timeout, retries)
+        return await _transfer(
+            transport, queue, (str(address[0]), int(address[1])), filename, limit, timeout, retries
+        )
     finally:
         transport.close()
 

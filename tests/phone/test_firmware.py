@@ -42,7 +42,10 @@ def test_a_profile_that_changes_the_rules_does_not_restart_the_sequence() -> Non
         b"<flat-profile><Profile_Rule>http://p.example/new.cfg</Profile_Rule><GPP_A>x</GPP_A></flat-profile>"
     )
     second = round_.next_fetch()
-    assert second is not None and (second.rule_name, second.url) == ("Profile_Rule_B", "http://p.example/b-x.cfg")
+    assert second is not None and (second.rule_name, second.url) == (
+        "Profile_Rule_B",
+        "http://p.example/b-x.cfg",
+    )
     round_.receive(PROFILE)
     assert round_.next_fetch() is None and round_.failure is None and round_.changed
 
@@ -67,7 +70,10 @@ def test_blank_and_unmatched_rules_are_skipped_and_assignments_alone_succeed() -
     parameters["Profile_Rule_D"] = "http://p.example/d-$B.cfg"
     round_ = a_round(parameters)
     request = round_.next_fetch()
-    assert request is not None and (request.rule_name, request.url) == ("Profile_Rule_D", "http://p.example/d-set.cfg")
+    assert request is not None and (request.rule_name, request.url) == (
+        "Profile_Rule_D",
+        "http://p.example/d-set.cfg",
+    )
     round_.receive(PROFILE)
     assert round_.failure is None and parameters["GPP_B"] == "set"
 
