@@ -8,15 +8,8 @@ import random
 from spaprov.phone import SpaPhone
 from spaprov.phone.schedule import RANDOM_DELAY_UNIT, TRIGGER_POLL
 from tests.helpers.mobility import Live, Starter
+from tests.helpers.phones import conference_phone
 from tests.helpers.site import CONF_ROOM
-
-
-def conference_phone(server: Live, **kwargs: object) -> SpaPhone:
-    phone = SpaPhone.of_model(
-        CONF_ROOM, "SPA525G2", f"http://127.0.0.1:{server.port}/default.cfg", clock=server.clock, **kwargs
-    )
-    phone.set_host_credentials("conf-room-1", "host-secret")
-    return phone
 
 
 def missing_file_phone(server: Live, rng: random.Random | None = None, **parameters: str) -> SpaPhone:

@@ -1,0 +1,15 @@
+"""Simulated phones on a live server's clock."""
+
+from __future__ import annotations
+
+from spaprov.phone import SpaPhone
+from tests.helpers.mobility import Live
+from tests.helpers.site import CONF_ROOM
+
+
+def conference_phone(server: Live, **kwargs: object) -> SpaPhone:
+    phone = SpaPhone.of_model(
+        CONF_ROOM, "SPA525G2", f"http://127.0.0.1:{server.port}/default.cfg", clock=server.clock, **kwargs
+    )
+    phone.set_host_credentials("conf-room-1", "host-secret")
+    return phone
