@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spaprov.config.models import PhoneModel
 from spaprov.config.schema import Config, Device, User
 from spaprov.profiles.templates import HostCredentials, Renderer, RenderKind
 
@@ -38,6 +39,11 @@ class ProfileBuilder:
             device=device,
             host_credentials=self.host_credentials(config, device, secure=secure),
         )
+
+    def bootstrap(self, config: Config, model: PhoneModel) -> bytes:
+        """The profile a factory-reset phone fetches at `/spa$PSN.cfg` (TFTP): the site's rule and
+        resync timers only, the same for every phone of a model."""
+        return self.renderer.render("bootstrap", config.site, model)
 
     @staticmethod
     def host_credentials(config: Config, device: Device, *, secure: bool) -> HostCredentials | None:

@@ -18,7 +18,7 @@ from spaprov.config.models import PhoneModel
 from spaprov.config.schema import Device, Line, LineKey, ProfileContent, RouteKind, Site, User
 from spaprov.resources import resource_dir
 
-RenderKind = RouteKind | Literal["logout"]
+RenderKind = RouteKind | Literal["logout", "bootstrap"]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from tests.fuzz.targets import SAMPLE_SITE, TARGETS, Target, encode_rule_input
 
 SEED = 20261130
 # A few seconds per target on one core: the TOML loader and the CSV importer are the slow ones.
-RUNS = {"digest": 10_000, "basic": 10_000, "rules": 4_000, "toml": 2_000, "csv": 3_000}
+RUNS = {"digest": 10_000, "basic": 10_000, "rules": 4_000, "toml": 2_000, "csv": 3_000, "tftp": 20_000}
 
 
 def describe(campaign: Campaign) -> str:
