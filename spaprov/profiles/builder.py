@@ -48,10 +48,15 @@ class ProfileBuilder:
     @staticmethod
     def host_credentials(config: Config, device: Device, *, secure: bool) -> HostCredentials | None:
         """The phone's own credentials travel in its default profile only when the site allows
-        it, the device has a bootstrap password, and the request is over HTTPS (or forced)."""
+        it, the device has a bootstrap password, and the request is over HTTPS (or forced).
+
+        EM_Phone_User_ID is the bare host user (`conf-room-1`): it is $PUID, and the seed rule
+        sends `--uid $PUID$PDOM`, so the phone authenticates as `conf-room-1@example.com`, the
+        Digest user the host route expects.  With the domain here too it would send
+        `conf-room-1@example.com@example.com` and never reach its host profile."""
         policy = config.site.host_credentials
         if not (policy.in_default_profile and device.host_password):
             return None
         if not (secure or policy.allow_plain_http):
             return None
-        return HostCredentials(device.host_user + config.site.em_user_domain, device.host_password)
+        return HostCredentials(device.host_user, device.host_password)

@@ -134,7 +134,7 @@ CASES = [
         "site.toml",
         '("$PUID" ne "" and',
         '("$PUID" ne "" or',
-        'site.toml: site.profile_rule: 1:146: "or" is not part of the rule language',
+        'site.toml: site.profile_rule: 1:154: "or" is not part of the rule language',
     ),
     (
         "site.toml",

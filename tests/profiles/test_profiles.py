@@ -81,7 +81,5 @@ def test_host_credentials_in_the_default_profile(
     found = params(BUILDER.build(with_policy(in_default, plain_http), "default", device, secure=secure))
     assert ("EM_Phone_Password" in found) == expected
     if expected:
-        assert (found["EM_Phone_User_ID"], found["EM_Phone_Password"]) == (
-            "conf-room-1@example.com",
-            "host-secret",
-        )
+        # The bare id ($PUID): the rule appends $PDOM itself.
+        assert (found["EM_Phone_User_ID"], found["EM_Phone_Password"]) == ("conf-room-1", "host-secret")
