@@ -13,3 +13,8 @@ def conference_phone(server: Live, **kwargs: object) -> SpaPhone:
     )
     phone.set_host_credentials("conf-room-1", "host-secret")
     return phone
+
+
+def names(fetches: object) -> list[str]:
+    """The file names a step fetched, without directories or query: `hostphone.cfg`."""
+    return [f.url.rsplit("/", 1)[1].split("?")[0] for f in fetches]  # type: ignore[attr-defined]

