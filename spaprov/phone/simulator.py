@@ -183,6 +183,11 @@ class SpaPhone:
             self.parameters.update(EM_Login_State="host", EM_Mobile_User_ID="", EM_Mobile_Password="")
             return await self._step("logout", "request")
 
+    def report_without_fetch(self, action: str, ok: bool, message: str) -> StepReport:
+        """A step that fetched nothing (a wait that no timer interrupted, a push that never
+        came), reported with the phone's state and why."""
+        return self._report(action, ok, [], message)
+
     # -- simulated time ---------------------------------------------------------------------------
     def next_event_at(self) -> float | None:
         """When a timer of this phone fires next (a resync or a trigger check), or None."""

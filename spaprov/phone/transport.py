@@ -80,7 +80,9 @@ async def _tftp(request: FetchRequest, dhcp: tuple[str, int] | None, timeout: fl
     shown = f"[{host}]" if ":" in host else host
     url = f"tftp://{shown}:{port}{request.path}"
     try:
-        body = await tftp_read(host, port, request.path, limit=MAX_PROFILE_BYTES, timeout=timeout / 5)
+        body = await tftp_read(
+            host, port, request.path, limit=MAX_PROFILE_BYTES, timeout=min(1.0, timeout / 5), retries=3
+        )
     except TftpError as error:
         return Outcome(Fetch(url, None, str(error)), not_found=error.not_found)
     except OSError as error:
