@@ -72,6 +72,21 @@ def test_rule_state_comes_from_the_parameters() -> None:
     assert phone.user_agent == "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
 
 
+def test_the_user_agent_is_each_model_firmware_s() -> None:
+    """Reference section 3.2: `Cisco/<MODEL>-<FW> (<MAC>)(<SERIAL>)`; the SPA525G sends no MAC."""
+    agents = {
+        model: SpaPhone.of_model("649ef3788e6a", model, serial="CBT141900G7").user_agent
+        for model in ("SPA525G", "SPA504G", "SPA501G")
+    }
+    assert agents == {
+        "SPA525G": "Cisco/SPA525G-7.4.7 (CBT141900G7)",
+        "SPA504G": "Cisco/SPA504G-7.4.9c (649EF3788E6A)(CBT141900G7)",
+        "SPA501G": "Cisco/SPA501G-7.4.4 (649EF3788E6A)(CBT141900G7)",
+    }
+    quiet = SpaPhone.of_model("649ef3788e6a", "SPA525G2", sends_mac=False)
+    assert quiet.user_agent == "Cisco/SPA525G2-7.5.5 (CBT1234567)"
+
+
 async def test_a_rule_that_cannot_be_evaluated_is_a_failed_resync_not_a_crash() -> None:
     phone = SpaPhone.of_model("001122334455", "SPA525G2", "/x")
     phone.parameters["GPP_A"] = "a" * 5000  # expands past the 4 KiB bound on one string
