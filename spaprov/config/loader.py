@@ -31,6 +31,7 @@ from spaprov.config.schema import (
     LineKey,
     MobilityPolicy,
     ProfileContent,
+    PushPolicy,
     Resync,
     Route,
     Site,
@@ -246,10 +247,18 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
         max_concurrent_logins=mobility_table.integer("max_concurrent_logins", 5, minimum=1, maximum=100000),
     )
     mobility_table.finish()
+    push_table = top.table("push")
+    push = PushPolicy(
+        enabled=push_table.boolean("enabled", True),
+        sip_port=push_table.integer("sip_port", 5060, minimum=1, maximum=65535),
+        timeout=push_table.integer("timeout", 4, minimum=1, maximum=60),
+        fallback_periodic=push_table.integer("fallback_periodic", 300, minimum=0, maximum=7 * 86400),
+    )
+    push_table.finish()
     top.finish()
     if not all(site_fields[key] for key in ("realm", "em_user_domain", "profile_rule")):
         return None
-    return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility)  # type: ignore[arg-type]
+    return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility, push=push)  # type: ignore[arg-type]
 
 
 def _secret_source(table: TableReader) -> str:
@@ -369,6 +378,7 @@ def _device(stem: str, reader: TableReader) -> Device:
         em_enabled=reader.boolean("em_enabled", True),
         host_password=reader.text("host_password", "", max_length=128),
         content=_content(reader, model.line_keys),
+        sip_port=reader.integer("sip_port", 0, minimum=1, maximum=65535),
     )
 
 

@@ -62,6 +62,7 @@ class Device:
     em_enabled: bool = True
     host_password: str = ""  # only for pushing EM_Phone_Password in the default profile
     content: ProfileContent = ProfileContent()
+    sip_port: int = 0  # where the phone takes SIP NOTIFY (0: the site's [push] sip_port)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,18 @@ class HostCredentialPolicy:
 
 
 @dataclass(frozen=True)
+class PushPolicy:
+    """[push]: a SIP NOTIFY `Event: resync` tells a phone at once that its session ended."""
+
+    enabled: bool = True
+    sip_port: int = 5060
+    timeout: int = 4  # seconds one push may take, retransmissions and challenge included
+    # Resync_Periodic in a mobile profile when no push can reach the phone (push disabled, or no
+    # SIP account to answer the phone's challenge): how late a forced logout may arrive. 0: off.
+    fallback_periodic: int = 300
+
+
+@dataclass(frozen=True)
 class MobilityPolicy:
     multiple_login: MultipleLogin = "not_allowed"
     max_login_minutes: int = 0  # 0: no limit
@@ -123,6 +136,7 @@ class Site:
     auth: AuthPolicy = AuthPolicy()
     host_credentials: HostCredentialPolicy = HostCredentialPolicy()
     mobility: MobilityPolicy = MobilityPolicy()
+    push: PushPolicy = PushPolicy()
 
 
 @dataclass(frozen=True)

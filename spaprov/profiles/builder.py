@@ -5,6 +5,7 @@ from __future__ import annotations
 from spaprov.config.models import PhoneModel
 from spaprov.config.schema import Config, Device, User
 from spaprov.profiles.templates import HostCredentials, Renderer, RenderKind
+from spaprov.push.accounts import push_possible
 
 
 class ProfileBuilder:
@@ -26,7 +27,13 @@ class ProfileBuilder:
                 raise ValueError("a mobile profile needs a user")
             profile = config.em_profiles[user.default_profile]
             return self.renderer.render(
-                "mobile", site, device.model, device=device, user=user, content=profile.content
+                "mobile",
+                site,
+                device.model,
+                device=device,
+                user=user,
+                content=profile.content,
+                resync_periodic=self.mobile_periodic(config, device, user),
             )
         if kind == "logout":
             return self.renderer.render("logout", site, device.model, device=device)
@@ -39,6 +46,15 @@ class ProfileBuilder:
             device=device,
             host_credentials=self.host_credentials(config, device, secure=secure),
         )
+
+    @staticmethod
+    def mobile_periodic(config: Config, device: Device, user: User) -> int | None:
+        """A short Resync_Periodic for a logged-in phone that no SIP NOTIFY can reach, so a
+        forced logout still arrives within `[push] fallback_periodic`; None: the site's own."""
+        fallback, periodic = config.site.push.fallback_periodic, config.site.resync.periodic
+        if not fallback or push_possible(config, device, user.user_id):
+            return None
+        return fallback if periodic == 0 else min(fallback, periodic)
 
     def bootstrap(self, config: Config, model: PhoneModel) -> bytes:
         """The profile a factory-reset phone fetches at `/spa$PSN.cfg` (TFTP): the site's rule and

@@ -63,6 +63,7 @@ class Renderer:
         user: User | None = None,
         content: ProfileContent | None = None,
         host_credentials: HostCredentials | None = None,
+        resync_periodic: int | None = None,
     ) -> bytes:
         template = self.environment.get_template(f"{kind}.xml.j2")
         text = template.render(
@@ -76,6 +77,7 @@ class Renderer:
             keys=key_slots(model, content or ProfileContent()),
             speed_dials=speed_dial_slots(content or ProfileContent()),
             host_credentials=host_credentials,
+            resync_periodic=site.resync.periodic if resync_periodic is None else resync_periodic,
         )
         return text.encode("ascii", "xmlcharrefreplace")
 

@@ -30,6 +30,7 @@ from spaprov.mobility import (
     open_state,
 )
 from spaprov.profiles import ProfileBuilder, Renderer
+from spaprov.push.service import ResyncPusher
 from spaprov.server.admin_auth import require_admin
 from spaprov.server.admin_page import AdminPage
 from spaprov.server.api import Api
@@ -50,6 +51,7 @@ ACCOUNTS = web.AppKey("spaprov.accounts", AdminAccounts)
 SHARED_AUTH = web.AppKey("spaprov.shared_auth", SharedAuth)
 LISTEN = web.AppKey("spaprov.listen", tuple[str, int])
 TFTP = web.AppKey("spaprov.tftp", TftpServer)
+PUSHER = web.AppKey("spaprov.pusher", ResyncPusher)
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
@@ -65,6 +67,7 @@ def create_app(
     tftp: tuple[str, int] | None = None,
     tftp_limits: Limits | None = None,
     tftp_reuse_port: bool = False,
+    push_interval: float | None = 2.0,
 ) -> web.Application:
     """Raises ConfigError when the profile directory cannot be served at all, and StateStoreError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
@@ -72,7 +75,9 @@ def create_app(
     failure counts with other processes (spaprov.auth.shared_state); by default only when
     needed: under `serve --workers N` (N > 1) or with a PostgreSQL state store.  `listen`: the
     (host, port) `serve` binds, so /healthz can warn when the site's rule sends phones elsewhere.
-    `tftp`: also answer TFTP read requests there, with the bootstrap profile (spaprov.tftp)."""
+    `tftp`: also answer TFTP read requests there, with the bootstrap profile (spaprov.tftp).
+    `push_interval`: how often ended sessions are looked for to push a resync to their phones
+    (spaprov.push); None: no sweeping task (tests call the pusher's sweep themselves)."""
     install_redaction()  # aiohttp logs a rejected request's header lines: mask credentials in them
     cache = RenderCache()
     store = state if isinstance(state, StateStore) else open_state(state or default_state_url(profiles))
@@ -119,6 +124,20 @@ def create_app(
         app[SHARED_AUTH] = shared
         metrics.add_gauges(lambda: shared.health.gauges("spaprov_shared_auth_store"))
         app.cleanup_ctx.append(_sharing_lockouts)
+    pusher = ResyncPusher(
+        lambda: holder.config,
+        mobility,
+        clock,
+        on_outcome=metrics.outcome_counter(
+            "spaprov_resync_push_total", "SIP NOTIFY resync pushes by outcome"
+        ),
+        interval=push_interval or 2.0,
+    )
+    app[PUSHER] = pusher
+    phone_fetch.on_seen = pusher.seen
+    mobility.end_listeners.append(pusher.wake)
+    if push_interval:
+        app.cleanup_ctx.append(_pushing(pusher))
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
     AdminPage(holder, accounts).register(app)
@@ -183,6 +202,18 @@ def _tftp_listener(server: TftpServer, address: tuple[str, int], reuse_port: boo
         transport.close()
         for task in list(server.transfers.values()):
             task.cancel()
+
+    return context
+
+
+def _pushing(pusher: ResyncPusher):  # type: ignore[no-untyped-def]
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.get_running_loop().create_task(pusher.run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await pusher.close()
 
     return context
 

@@ -4,6 +4,7 @@ they → build the profile (cached) → 200/304.  What goes into the profile is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -30,6 +31,8 @@ class PhoneFetch:
         self.builder = builder
         self.cache = cache
         self.mobility = mobility
+        # Told (mac, client address) on each fetch by a known device: where a push can reach it.
+        self.on_seen: Callable[[str, str], None] = lambda _mac, _address: None
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         if not await catch_up(self.holder):  # never an older configuration than another worker's
@@ -55,6 +58,8 @@ class PhoneFetch:
         user: User | None = None
         kind: RenderKind = route.kind
         client = request.remote or "?"
+        if request.remote:
+            self.on_seen(device.mac, request.remote)
         if route.kind == "host":
             refusal = self._check_host(request, config, device)
         elif route.kind == "mobile":

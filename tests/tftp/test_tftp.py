@@ -107,7 +107,7 @@ async def test_tftp_hpa_gets_the_model_bootstrap(
     # nothing secret, nothing per user: only the rule and the resync timers
     assert set(params) == {
         "Provision_Enable", "Resync_On_Reset", "Resync_Random_Delay", "Resync_Periodic",
-        "Resync_Error_Retry_Delay", "Profile_Rule",
+        "Resync_Error_Retry_Delay", "Resync_From_SIP", "Profile_Rule",
     }  # fmt: skip
 
 
