@@ -8,6 +8,7 @@ Each ends asserting every parameter that differs from the phone's factory state.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +44,18 @@ DESKS = {
 }
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+SIP_PORTS = {model: free_udp_port() for model in DESKS}  # where each phone listens for NOTIFY
+
+
 def journey_site(target: Path, port: int) -> Path:
     """The sample site on `port`, host credentials in the default profile (plain HTTP explicitly
-    allowed: loopback), and one desk phone of each model."""
+    allowed: loopback), and one desk phone of each model, each with the SIP port it listens on."""
     copy_sample(target)
     toml = target / "site.toml"
     text = toml.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}")
@@ -62,9 +72,8 @@ def journey_site(target: Path, port: int) -> Path:
                 f'password = "sip-{desk.host_user}"\n'
             )
             store.set_password(f"{desk.host_user}@example.com", desk.host_password)
-        path.write_text(
-            path.read_text().replace("[[lines]]", f'host_password = "{desk.host_password}"\n[[lines]]', 1)
-        )
+        extra = f'host_password = "{desk.host_password}"\nsip_port = {SIP_PORTS[desk.model]}\n'
+        path.write_text(path.read_text().replace("[[lines]]", extra + "[[lines]]", 1))
     return target
 
 
@@ -152,7 +161,7 @@ async def test_factory_reset_phone_to_hot_desking_and_back(site: Site, model: st
     desk, psn = DESKS[model], model.removeprefix("SPA")
     phone = site.phone(desk)
     assert ("(" + desk.mac.upper() + ")" in phone.user_agent) == (model != "SPA525G")
-    await phone.listen_sip()
+    await phone.listen_sip(port=SIP_PORTS[model])
     try:
         # power-up: TFTP bootstrap, then the site's rule: default (host credentials), host, and
         # host again after the reboot the host profile caused (it changes nothing: the phone stays up)
