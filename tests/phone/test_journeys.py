@@ -202,3 +202,24 @@ async def test_the_bootstrap_also_converges_if_update_reboots_do_not_resync(site
     assert [names(r.fetches) for r in later] == [["default.cfg"], ["hostphone.cfg"], ["hostphone.cfg"]]
     assert [r.at - boot.at for r in later] == [3600.0, 7200.0, 10800.0]
     assert changed(phone) == host_state(desk, site.port)
+
+
+async def test_max_login_time_ends_the_session_by_push_in_simulated_time(site: Site) -> None:
+    """The sample's 8:00 max_login_time on the shared clock: the server ends the session on its
+    own and pushes the phone, which is back on its host profile before its next periodic resync."""
+    desk = DESKS["SPA525G2"]
+    phone = site.phone(desk)
+    await phone.listen_sip(port=SIP_PORTS[desk.model])
+    try:
+        assert (await phone.boot()).ok
+        login = await phone.login("bob", "5678")
+        assert login.ok and login.line_1 == "2002"
+        periodic = await phone.advance(8 * 3600 - 60)  # seven periodic resyncs, all still bob's
+        assert [r.line_1 for r in periodic] == ["2002"] * 7
+        site.clock.advance(90)  # 8:00 passes between two of the phone's resyncs
+        pushed = await phone.wait_pushed()
+        assert names(pushed.fetches) == ["mobilephone.cfg", "hostphone.cfg", "hostphone.cfg"]
+        assert (pushed.login_state, pushed.line_1) == ("host", desk.line)
+        assert pushed.at - login.at < 8 * 3600 + 3600  # not left until the next periodic resync
+    finally:
+        await phone.close()
