@@ -17,8 +17,8 @@ def _bootstrap_over_plain_http(site: Path) -> None:
     """The sample site, with host credentials in the default profile (forced over plain http)."""
     path = site / "site.toml"
     document = tomlkit.parse(path.read_text())
-    document["host_credentials"]["in_default_profile"] = True  # type: ignore[index]
-    document["host_credentials"]["allow_plain_http"] = True  # type: ignore[index]
+    document["host_credentials"]["in_default_profile"] = True
+    document["host_credentials"]["allow_plain_http"] = True
     path.write_text(tomlkit.dumps(document))
     device = site / "devices" / "001122334455.toml"
     device.write_text('host_password = "host-secret"\n' + device.read_text())
