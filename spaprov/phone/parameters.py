@@ -6,7 +6,7 @@ setting it is ignored, as the firmware ignores names it does not know."""
 
 from __future__ import annotations
 
-from spaprov.config.models import PhoneModel
+from spaprov.config.models import SIDECAR_KEYS, SPEED_DIAL_SLOTS, PhoneModel
 from spaprov.rules.macros import GPP_LETTERS
 
 _PER_LINE = (
@@ -51,8 +51,11 @@ def factory_defaults(model: PhoneModel, profile_rule: str) -> dict[str, str]:
         "Text_Logo": "",
         **{f"GPP_{letter}": "" for letter in GPP_LETTERS},
         **{f"GPP_S{letter}": "" for letter in "ABCD"},
-        **{f"Speed_Dial_{n}": "" for n in range(2, 10)},
     }
+    if model.speed_dials:  # not on the SPA525G2 (spaprov.config.models cites why)
+        values.update({f"Speed_Dial_{n}": "" for n in SPEED_DIAL_SLOTS})
+    for unit in range(1, model.sidecar_units + 1):  # attendant consoles: Unit_u_Key_k, no trailing _
+        values.update({f"Unit_{unit}_Key_{key}": "" for key in range(1, SIDECAR_KEYS + 1)})
     for n in range(1, model.line_keys + 1):
         for name in _PER_LINE:
             values[f"{name}_{n}_"] = ""

@@ -138,6 +138,7 @@ def host_state(desk: Desk, port: int) -> dict[str, str]:
         "EM_Phone_User_ID": desk.host_user,  # the bare id: the rule appends $PDOM
         "EM_Phone_Password": desk.host_password,
         "Station_Name": desk.station,
+        "Station_Display_Name": desk.station,  # the host's own, replacing a logged-out user's
         "Text_Logo": "Example Corp",
         "Display_Name_1_": desk.station,
         "User_ID_1_": desk.line,
@@ -149,7 +150,9 @@ def host_state(desk: Desk, port: int) -> dict[str, str]:
         state |= {
             "Password_1_": "sip-conf-room-1",
             "Short_Name_1_": "Conf 1",
-            "Speed_Dial_2": "1001",
+            # no Speed_Dial_n on the SPA525G2: the speed dial takes the first free key
+            "Short_Name_2_": "Reception",
+            "Extended_Function_2_": "fnc=sd;ext=1001@$PROXY;nme=Reception",
             "Short_Name_5_": "Directory",
             "Extended_Function_5_": "fnc=xml;url=http://127.0.0.1:8080/directory.xml;nme=Directory",
         }
