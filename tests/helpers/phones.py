@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from spaprov.phone import SpaPhone
 from tests.helpers.mobility import Live
 from tests.helpers.site import CONF_ROOM
@@ -18,3 +21,15 @@ def conference_phone(server: Live, **kwargs: object) -> SpaPhone:
 def names(fetches: object) -> list[str]:
     """The file names a step fetched, without directories or query: `hostphone.cfg`."""
     return [f.url.rsplit("/", 1)[1].split("?")[0] for f in fetches]  # type: ignore[attr-defined]
+
+
+def openssl_encrypt(tmp_path: Path, plain: bytes, phrase: str) -> bytes:
+    """The operator's command ([LSPG30] p.32), run by the real openssl binary."""
+    source = tmp_path / "profile.xml"
+    source.write_bytes(plain)
+    return subprocess.run(
+        ["openssl", "enc", "-e", "-aes-256-cbc", "-md", "md5", "-k", phrase, "-in", str(source)],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout

@@ -11,7 +11,9 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.clock import ManualClock
 from spaprov.phone import SpaPhone
-from tests.phone.test_firmware import PROFILE, openssl_encrypt
+from tests.helpers.phones import openssl_encrypt
+
+PROFILE = b"<flat-profile><Station_Name>Lobby</Station_Name></flat-profile>"
 
 
 async def serving(tmp_path: Path, body: bytes) -> TestServer:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import subprocess
 from pathlib import Path
 
 from spaprov.config.models import MODELS
 from spaprov.phone.firmware import Round, identity_macros
 from spaprov.phone.parameters import factory_defaults
+from tests.helpers.phones import openssl_encrypt
 
 MODEL = MODELS["SPA525G2"]
 RULE = '( "$EMS" eq "mobile" )? http://p.example/mobile.cfg | http://p.example/$MA.cfg'
@@ -92,18 +92,6 @@ def test_file_not_found_fails_unless_resync_fails_on_fnf_is_no() -> None:
     assert round_.failure is None
     after = round_.next_fetch()  # the sequence goes on to _B
     assert after is not None and after.rule_name == "Profile_Rule_B"
-
-
-def openssl_encrypt(tmp_path: Path, plain: bytes, phrase: str) -> bytes:
-    """The operator's command ([LSPG30] p.32), run by the real openssl binary."""
-    source = tmp_path / "profile.xml"
-    source.write_bytes(plain)
-    return subprocess.run(
-        ["openssl", "enc", "-e", "-aes-256-cbc", "-md", "md5", "-k", phrase, "-in", str(source)],
-        capture_output=True,
-        check=True,
-        timeout=30,
-    ).stdout
 
 
 def test_key_decrypts_an_openssl_profile_and_a_wrong_key_fails_the_resync(tmp_path: Path) -> None:
