@@ -3,6 +3,8 @@ subprocess; `wait` lets simulated time pass, `push-wait` fails when no NOTIFY co
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -81,3 +83,60 @@ def test_a_wrong_tftp_server_fails_the_boot_with_the_reason() -> None:
 def test_usage_errors(args: tuple[str, ...], message: str) -> None:
     done = phone(*args)
     assert done.returncode == 2 and message in done.stderr
+
+
+def zero_touch_site(target: Path, port: int, sip_port: int) -> Path:
+    """The sample site whose default profile carries the host credentials (plain HTTP allowed
+    explicitly: loopback) and whose phone takes SIP NOTIFY on `sip_port`."""
+    site = make_site(target, port)
+    toml = site / "site.toml"
+    text = toml.read_text().replace("in_default_profile = false", "in_default_profile = true")
+    toml.write_text(text.replace("allow_plain_http = false", "allow_plain_http = true"))
+    device = site / "devices" / "001122334455.toml"
+    extra = f'host_password = "host-secret"\nsip_port = {sip_port}\n'
+    device.write_text(device.read_text().replace("[[lines]]", extra + "[[lines]]", 1))
+    return site
+
+
+@pytest.mark.slow
+def test_zero_touch_journey_against_serve_subprocesses(tmp_path: Path) -> None:
+    """Factory state -> TFTP bootstrap -> default -> host -> login -> `spaprov sessions logout` in
+    another process -> pushed NOTIFY -> host, all through the command line."""
+    port, tftp, sip_port = free_port(), free_udp_port(), free_udp_port()
+    site = zero_touch_site(tmp_path / "site", port, sip_port)
+    state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    for _ in serve("--profiles", str(site), "--state", state, "--tftp", f"127.0.0.1:{tftp}", port=port):
+        simulated = subprocess.Popen(
+            [
+                sys.executable, "-m", "spaprov", "phone", "--mac", "001122334455",
+                "--tftp", f"127.0.0.1:{tftp}",
+                "--sip", f"127.0.0.1:{sip_port}", "--password-stdin", "login", "alice", "push-wait", "20",
+            ],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        assert simulated.stdin is not None and simulated.stdout is not None
+        simulated.stdin.write("1234\n")
+        simulated.stdin.close()
+        seen = []
+        for line in simulated.stdout:
+            seen.append(line)
+            if line.startswith("login alice:"):
+                break
+        assert seen[-1].strip() == "login alice: ok", "".join(seen)
+        forced = subprocess.run(
+            [sys.executable, "-m", "spaprov", "sessions", "logout", "alice", "--state", state],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert forced.returncode == 0, forced.stderr
+        rest = simulated.stdout.read()
+        assert simulated.wait(timeout=60) == 0, "".join(seen) + rest
+        output = "".join(seen) + rest
+        assert "boot: ok" in output and "spa525G2.cfg -> received" in output
+        assert (
+            "default.cfg?mac=001122334455 -> 200" in output
+            and "hostphone.cfg?mac=001122334455 -> 200" in output
+        )
+        pushed = rest[rest.index("pushed resync (SIP NOTIFY): ok") :]
+        assert 'state host, line 1 1000 "Conference Room 1"' in pushed
+        assert "host-secret" not in output and not re.search(r"\b1234\b", output)
