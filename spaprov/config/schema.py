@@ -61,6 +61,9 @@ class Device:
     host_password: str = ""  # only for pushing EM_Phone_Password in the default profile
     content: ProfileContent = ProfileContent()
     sip_port: int = 0  # where the phone takes SIP NOTIFY (0: the site's [push] sip_port)
+    # The phone's own key phrase (GPP_SA on the phone): routes whose rule says `--key $SA` are
+    # served encrypted with it. Stored recoverably, as the server must encrypt with it.
+    profile_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,10 @@ class AuthPolicy:
 
 @dataclass(frozen=True)
 class HostCredentialPolicy:
-    in_default_profile: bool = False
+    """The phone's own secrets (EM_Phone_User_ID/Password, its key GPP_SA) go into its default
+    profile when `in_default_profile`, over HTTPS only unless `allow_plain_http` (an opt-in)."""
+
+    in_default_profile: bool = True
     allow_plain_http: bool = False
 
 
@@ -145,6 +151,7 @@ class Route:
     kind: RouteKind
     path: str  # as in the rule, macros included
     pattern: str  # the path with {mac} for $MA/$MAU and {mac:colons} for $MAC
+    encrypted: bool = False  # `[--key $SA]`: served encrypted with the device's profile_key
 
 
 @dataclass(frozen=True)
