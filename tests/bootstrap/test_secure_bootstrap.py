@@ -6,6 +6,7 @@ the device's own key (checked by decrypting with the real openssl binary)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Awaitable, Callable
 import ssl
 import subprocess
 from pathlib import Path
@@ -83,8 +84,8 @@ def tls(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
 
 
 async def test_over_https_a_factory_phone_gets_its_host_credentials_and_key(
-    aiohttp_server, site: Path, tls: tuple[ssl.SSLContext, Path]
-) -> None:  # type: ignore[no-untyped-def]
+    aiohttp_server: Callable[..., Awaitable[TestServer]], site: Path, tls: tuple[ssl.SSLContext, Path]
+) -> None:
     context, cert = tls
     app = create_app(keyed_site(site), clock=ManualClock(), watch_interval=None, push_interval=None)
     server = await aiohttp_server(app, ssl=context)
@@ -187,8 +188,8 @@ def test_the_key_is_masked_for_viewers(site: Path) -> None:
 
 
 async def test_the_shipped_sample_takes_a_factory_phone_to_its_host_profile_over_https(
-    aiohttp_server, site: Path, tls: tuple[ssl.SSLContext, Path]
-) -> None:  # type: ignore[no-untyped-def]
+    aiohttp_server: Callable[..., Awaitable[TestServer]], site: Path, tls: tuple[ssl.SSLContext, Path]
+) -> None:
     """Before: in_default_profile = false and no host_password, so a real phone, on which nobody
     can type EM_Phone_User_ID/Password, stayed on its default profile with no line."""
     context, cert = tls
