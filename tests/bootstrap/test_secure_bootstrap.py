@@ -6,9 +6,9 @@ the device's own key (checked by decrypting with the real openssl binary)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Awaitable, Callable
 import ssl
 import subprocess
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
