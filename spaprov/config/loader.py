@@ -69,6 +69,16 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
     users = {user.user_id: user for user in _load_all(source, "users", ID_NAME, _user, problems)}
     routes = _routes(site, problems) if site else ()
     _cross_check(devices, profiles, users, problems)
+    if any(route.encrypted for route in routes):
+        for device in devices.values():
+            if not device.profile_key:
+                problems.append(
+                    Problem(
+                        f"devices/{device.mac}.toml",
+                        "profile_key",
+                        "is needed: the site's rule fetches profiles with --key $SA",
+                    )
+                )
     if problems or site is None:
         raise ConfigError(problems or [Problem("site.toml", "", "could not be read")])
     config = Config(
@@ -235,7 +245,7 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     auth_table.finish()
     host_table = top.table("host_credentials")
     host = HostCredentialPolicy(
-        in_default_profile=host_table.boolean("in_default_profile", False),
+        in_default_profile=host_table.boolean("in_default_profile", True),
         allow_plain_http=host_table.boolean("allow_plain_http", False),
     )
     host_table.finish()
@@ -392,7 +402,20 @@ def _device(stem: str, reader: TableReader) -> Device:
         host_password=reader.text("host_password", "", max_length=128),
         content=_content(reader, model.line_keys, model.max_key),
         sip_port=reader.integer("sip_port", 0, minimum=1, maximum=65535),
+        profile_key=_profile_key(reader),
     )
+
+
+def _profile_key(reader: TableReader) -> str:
+    """Never quoted in a problem: it is a secret."""
+    key = reader.text("profile_key", "", max_length=256)
+    if key and (len(key) < 16 or not key.isascii() or not key.isprintable() or '"' in key or " " in key):
+        reader.problem(
+            "profile_key",
+            "must be 16 to 256 printable ASCII characters, no spaces or quotes (value not shown)",
+        )
+        return ""
+    return key
 
 
 def _em_profile(stem: str, reader: TableReader) -> EmProfile:

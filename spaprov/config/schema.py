@@ -63,6 +63,9 @@ class Device:
     host_password: str = ""  # only for pushing EM_Phone_Password in the default profile
     content: ProfileContent = ProfileContent()
     sip_port: int = 0  # where the phone takes SIP NOTIFY (0: the site's [push] sip_port)
+    # The phone's own key phrase (GPP_SA on the phone): routes whose rule says `--key $SA` are
+    # served encrypted with it. Stored recoverably, as the server must encrypt with it.
+    profile_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,10 @@ class AuthPolicy:
 
 @dataclass(frozen=True)
 class HostCredentialPolicy:
-    in_default_profile: bool = False
+    """The phone's own secrets (EM_Phone_User_ID/Password, its key GPP_SA) go into its default
+    profile when `in_default_profile`, over HTTPS only unless `allow_plain_http` (an opt-in)."""
+
+    in_default_profile: bool = True
     allow_plain_http: bool = False
 
 
@@ -149,6 +155,7 @@ class Route:
     pattern: str  # the path with {mac} for $MA/$MAU and {mac:colons} for $MAC
     # The query with {mac}/{mac:colons} when the MAC travels there (`/x.cfg?mac=$MA`), else "".
     query_pattern: str = ""
+    encrypted: bool = False  # `[--key $SA]`: served encrypted with the device's profile_key
 
     @property
     def identifies_phone(self) -> bool:

@@ -53,6 +53,7 @@ class ProfileBuilder:
             device.model,
             device=device,
             host_credentials=self.host_credentials(config, device, secure=secure),
+            profile_key=self.profile_key(config, device, secure=secure),
         )
 
     @staticmethod
@@ -77,6 +78,18 @@ class ProfileBuilder:
         out; spaprov.profiles.layout), one line each."""
         content = _content(config, kind, device, user)
         return layout(device.model, content).misfits if content is not None else ()
+
+    @staticmethod
+    def profile_key(config: Config, device: Device, *, secure: bool) -> str:
+        """The phone's key phrase (GPP_SA) travels in its default profile, so that it can read the
+        profiles the rule fetches with `--key $SA`, under the same rule as its host credentials:
+        only when the site allows it and over HTTPS (or plain HTTP forced); "" otherwise."""
+        policy = config.site.host_credentials
+        if not (policy.in_default_profile and device.profile_key):
+            return ""
+        if not (secure or policy.allow_plain_http):
+            return ""
+        return device.profile_key if any(route.encrypted for route in config.routes) else ""
 
     @staticmethod
     def host_credentials(config: Config, device: Device, *, secure: bool) -> HostCredentials | None:

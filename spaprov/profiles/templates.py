@@ -52,6 +52,7 @@ class Renderer:
         content: ProfileContent | None = None,
         host_credentials: HostCredentials | None = None,
         resync_periodic: int | None = None,
+        profile_key: str = "",
     ) -> bytes:
         template = self.environment.get_template(f"{kind}.xml.j2")
         text = template.render(
@@ -68,5 +69,6 @@ class Renderer:
             layout=layout(model, content or ProfileContent()),
             host_credentials=host_credentials,
             resync_periodic=site.resync.periodic if resync_periodic is None else resync_periodic,
+            profile_key=profile_key,
         )
         return text.encode("ascii", "xmlcharrefreplace")

@@ -95,7 +95,8 @@ def parse_response(data: bytes) -> Response | None:
         if sep:
             headers.setdefault(_compact(name.strip().lower()), value.strip())
     cseq_text = headers.get("cseq", "").split()
-    cseq = int(cseq_text[0]) if cseq_text and cseq_text[0].isdigit() and len(cseq_text[0]) < 10 else None
+    number = cseq_text[0] if cseq_text else ""
+    cseq = int(number) if number.isascii() and number.isdigit() and len(number) < 10 else None
     challenge = None
     if "www-authenticate" in headers:
         challenge = ("Authorization", headers["www-authenticate"])
@@ -127,6 +128,8 @@ def answer(challenge: str, credentials: SipCredentials, uri: str, *, cnonce: str
     algorithm = fields.get("algorithm", "MD5")
     if algorithm.upper() != "MD5":
         raise ChallengeError(f"unsupported algorithm {algorithm[:20]!r}")
+    if any(not value.isprintable() for value in fields.values()):
+        raise ChallengeError("control characters in the challenge")  # never echoed into our request
     realm, nonce = fields.get("realm", ""), fields.get("nonce", "")
     if not nonce:
         raise ChallengeError("challenge without a nonce")

@@ -16,6 +16,7 @@ from spaprov.mac import mac_from_user_agent, normalize_mac
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.profiles import ProfileBuilder, RenderKind
+from spaprov.profiles.encryption import encrypt_profile
 from spaprov.server.digest_guard import DigestGuard, PendingAuth
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 
@@ -90,7 +91,7 @@ class PhoneFetch:
             await self.mobility.host_fetch(device.mac, client)
         # An unauthenticated default fetch changes no state: anyone can send one in a phone's name.
         rendered = self._render(generation, config, kind, device, user, request.secure)
-        return _conditional(request, rendered)
+        return _conditional(request, rendered, device.profile_key if route.encrypted else None)
 
     async def other_method(self, request: web.Request) -> web.StreamResponse:
         if self.holder.match(request.path, request.query_string) is None:
@@ -173,10 +174,15 @@ class PhoneFetch:
         return self.cache.put(key, body)
 
 
-def _conditional(request: web.Request, rendered: Rendered) -> web.Response:
+def _conditional(request: web.Request, rendered: Rendered, key: str | None = None) -> web.Response:
+    """200 or 304; with `key`, the body encrypted for `[--key $SA]` (openssl enc format, a fresh
+    salt each time; the ETag is the plain profile's, so 304 still works)."""
     headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
     if _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
         return web.Response(status=304, headers=headers)
+    if key is not None:
+        body = encrypt_profile(rendered.body, key)
+        return web.Response(body=body, content_type="application/octet-stream", headers=headers)
     return web.Response(body=rendered.body, content_type="text/xml", charset="us-ascii", headers=headers)
 
 

@@ -13,6 +13,8 @@ is a finding; so is a broken invariant (an AssertionError raised here).
             replaced by the input (ConfigError expected)
     csv     spaprov.commands.bulk.import_rows on a tmp copy of sample_profiles (nothing may
             escape: every problem is a reported row error); validated rows are not written
+    sip     spaprov.push.sip: a phone's answer to a resync NOTIFY (parse_response returns None for
+            what is not a SIP response) and the Digest answer to its challenge (ChallengeError)
     tftp    spaprov.tftp: one datagram through the packet parser (PacketError expected), then,
             for a read request, option negotiation and the file resolver on the sample site
             (FileRefused expected; negotiated values stay within RFC 2348/2349 bounds)
@@ -51,6 +53,8 @@ from spaprov.clock import ManualClock
 from spaprov.commands import bulk
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.profiles import ProfileBuilder, Renderer
+from spaprov.push import sip
+from spaprov.push.sip import SipCredentials
 from spaprov.rules import RuleKind, evaluate, format_rule, lint, parse
 from spaprov.server.admin_auth import authenticate as admin_authenticate
 from spaprov.server.api_errors import ApiError
@@ -535,9 +539,45 @@ class TftpTarget(Target):
         ]  # fmt: skip
 
 
+# -- 7. SIP answers to a resync push --------------------------------------------------------------------
+class SipTarget(Target):
+    """Input: one UDP datagram as a phone (or anyone who can reach the push's socket) answers."""
+
+    name = "sip"
+    description = "resync push: SIP response parser and the Digest answer to the phone's challenge"
+    ACCOUNT = SipCredentials("2001", "2001", "sip-alice")
+
+    def __call__(self, data: bytes) -> None:
+        response = sip.parse_response(data)
+        if response is None or response.challenge is None:
+            return
+        assert 100 <= response.status <= 699
+        with contextlib.suppress(sip.ChallengeError):
+            value = sip.answer(response.challenge[1], self.ACCOUNT, "sip:2001@127.0.0.1:5060")
+            assert value.startswith("Digest ") and "\r" not in value and "\n" not in value
+
+    def seeds(self) -> list[bytes]:
+        head = b"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKx\r\nCall-ID: abc\r\nCSeq: 1 NOTIFY\r\n"
+        return [
+            b"SIP/2.0 401 Unauthorized\r\n" + head
+            + b'WWW-Authenticate: Digest realm="spa", nonce="n0", qop="auth"\r\nContent-Length: 0\r\n\r\n',
+            b"SIP/2.0 407 Proxy Authentication Required\r\n" + head
+            + b'Proxy-Authenticate: Digest realm="spa", nonce="n1", opaque="o", algorithm=MD5\r\n\r\n',
+            b"SIP/2.0 200 OK\r\n" + head + b"\r\n",
+            b"SIP/2.0 100 Trying\r\ni: abc\r\nCSeq: 1 NOTIFY\r\n\r\n",
+        ]  # fmt: skip
+
+    def dictionary(self) -> list[bytes]:
+        return [
+            b"SIP/2.0 ", b"401", b"407", b"200", b"\r\n", b"WWW-Authenticate: ", b"Digest ", b"realm=",
+            b"nonce=", b"qop=", b'"auth"', b"auth-int", b"algorithm=", b"SHA-256", b"opaque=", b'"',
+            b"\\", b",", b"CSeq: ", b"Call-ID: ",
+        ]  # fmt: skip
+
+
 TARGETS: dict[str, Callable[[], Target]] = {
     target.name: target
-    for target in (DigestTarget, BasicTarget, RulesTarget, TomlTarget, CsvTarget, TftpTarget)
+    for target in (DigestTarget, BasicTarget, RulesTarget, TomlTarget, CsvTarget, TftpTarget, SipTarget)
 }
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import socket
 import struct
-from collections.abc import AsyncIterator
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -22,6 +25,7 @@ from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.server.app import TFTP
 from spaprov.tftp import Limits
 from spaprov.tftp.packets import ACK, DATA, ERROR, OACK, RRQ, WRQ
+from tests.helpers.cli import serve
 from tests.helpers.site import ServerFactory, flat_profile
 
 TFTP_CLIENT = shutil.which("tftp")
@@ -306,3 +310,28 @@ def test_the_tftp_option_takes_addr_and_port(text: str, parsed: tuple[str | None
 def test_a_bad_tftp_option_is_refused(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=r"PORT"):
         tftp_address(text)
+
+
+@needs_tftp_hpa
+def test_spaprov_serve_tftp_answers_tftp_hpa(site: Path, tmp_path: Path) -> None:
+    """The command line's --tftp, end to end: a real `spaprov serve` process, a real client."""
+    with udp_port() as port:
+        pass
+    with contextlib.contextmanager(serve)("--profiles", str(site), "--tftp", f"127.0.0.1:{port}"):
+        assert TFTP_CLIENT is not None
+        for _attempt in range(50):  # the UDP listener starts with the HTTP one
+            done = subprocess.run(
+                [TFTP_CLIENT, "-m", "binary", "127.0.0.1", str(port), "-c", "get", "spa525G2.cfg", "got.cfg"],
+                cwd=tmp_path, capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
+            if (tmp_path / "got.cfg").exists() and (tmp_path / "got.cfg").stat().st_size:
+                break
+            time.sleep(0.1)
+        assert (tmp_path / "got.cfg").read_bytes() == expected_bootstrap(site, "SPA525G2"), done.stdout
+
+
+@contextlib.contextmanager
+def udp_port() -> Iterator[int]:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        yield int(probe.getsockname()[1])
