@@ -157,7 +157,7 @@ def _warn_misdirected(profile_rule: str, host: str, port: int) -> None:
 
 def _advise(config: Config) -> None:
     """Say once, at start-up, what the site will do badly on some phones (it is served anyway)."""
-    from spaprov.config.advice import startup_advice
+    from spaprov.profiles.advice import startup_advice
 
     for line in startup_advice(config):
         logging.getLogger("spaprov.serve").warning("%s", line)
@@ -270,6 +270,9 @@ def run_render(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_FAILED
-    body = ProfileBuilder(Renderer()).build(config, kind, device, user=user, secure=args.secure)
+    builder = ProfileBuilder(Renderer())
+    for misfit in builder.misfits(config, kind, device, user):  # stdout stays the exact profile
+        print(f"spaprov render: warning: {misfit}", file=sys.stderr)
+    body = builder.build(config, kind, device, user=user, secure=args.secure)
     sys.stdout.write(body.decode("ascii"))
     return EXIT_OK
