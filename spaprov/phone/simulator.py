@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from dataclasses import dataclass, field
 
 from spaprov.clock import ManualClock
@@ -84,6 +85,7 @@ class SpaPhone:
     dhcp_tftp_server: str | None = None  # DHCP option 66: HOST or HOST:PORT
     sends_mac: bool | None = None  # None: as the model's firmware does
     resync_after_update_reboot: bool = True
+    ca_file: str | None = None  # the CA that HTTPS servers' certificates must chain to (None: the system's)
 
     def __post_init__(self) -> None:
         mac = normalize_mac(self.mac)
@@ -94,6 +96,7 @@ class SpaPhone:
         if self.sends_mac is None:
             self.sends_mac = self.model.name not in MACLESS_MODELS
         self._tftp = parse_server(self.dhcp_tftp_server) if self.dhcp_tftp_server else None
+        self._tls = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
         if not self.parameters:
             self.parameters = factory_defaults(self.model, self.profile_rule)
         self._schedule = Schedule(self.rng or random.Random(self.mac))
@@ -308,7 +311,11 @@ class SpaPhone:
         self._schedule.attempted(now)
         while (request := round_.next_fetch()) is not None:
             outcome = await fetch(
-                request, user_agent=self.user_agent, tftp_server=self._tftp, timeout=self.timeout
+                request,
+                user_agent=self.user_agent,
+                tftp_server=self._tftp,
+                timeout=self.timeout,
+                tls=self._tls,
             )
             fetches.append(outcome.fetch)
             if outcome.body is not None:

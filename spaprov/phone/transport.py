@@ -9,6 +9,7 @@ server goes to the server DHCP option 66 named ([LSPG30] p.38).
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import aiohttp
@@ -60,12 +61,19 @@ def parse_server(text: str) -> tuple[str, int]:
 
 
 async def fetch(
-    request: FetchRequest, *, user_agent: str, tftp_server: tuple[str, int] | None, timeout: float
+    request: FetchRequest,
+    *,
+    user_agent: str,
+    tftp_server: tuple[str, int] | None,
+    timeout: float,
+    tls: ssl.SSLContext | None = None,
 ) -> Outcome:
+    """`tls`: how HTTPS servers are verified (None: the system's CAs).  Which CAs SPA firmware
+    trusts is UNCONFIRMED; the simulator always verifies, against the CA it is given."""
     if request.scheme == "tftp":
         return await _tftp(request, tftp_server, timeout)
     if request.scheme in ("http", "https"):
-        return await _http(request, user_agent, timeout)
+        return await _http(request, user_agent, timeout, tls)
     return Outcome(Fetch(request.url, None, f"unknown scheme {request.scheme!r}", request.uid))
 
 
@@ -90,7 +98,9 @@ async def _tftp(request: FetchRequest, dhcp: tuple[str, int] | None, timeout: fl
     return Outcome(Fetch(url, None, f"{len(body)} bytes", received=True), body)
 
 
-async def _http(request: FetchRequest, user_agent: str, timeout: float) -> Outcome:
+async def _http(
+    request: FetchRequest, user_agent: str, timeout: float, tls: ssl.SSLContext | None
+) -> Outcome:
     url, uid = request.url, request.uid
     middlewares = (aiohttp.DigestAuthMiddleware(uid, request.pwd or ""),) if uid else ()
     try:
@@ -98,7 +108,9 @@ async def _http(request: FetchRequest, user_agent: str, timeout: float) -> Outco
             aiohttp.ClientSession(
                 middlewares=middlewares, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as session,
-            session.get(url, headers={"User-Agent": user_agent}) as response,
+            session.get(
+                url, headers={"User-Agent": user_agent}, ssl=tls if tls is not None else True
+            ) as response,
         ):
             body = await response.content.read(MAX_PROFILE_BYTES + 1)
             if response.status != 200:

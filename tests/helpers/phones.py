@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -33,3 +35,19 @@ def openssl_encrypt(tmp_path: Path, plain: bytes, phrase: str) -> bytes:
         check=True,
         timeout=30,
     ).stdout
+
+
+def self_signed(directory: Path) -> tuple[ssl.SSLContext, str]:
+    """A server context with a fresh self-signed certificate for 127.0.0.1, and the CA file a
+    client must trust for it (the real openssl binary makes it)."""
+    openssl = shutil.which("openssl")
+    assert openssl is not None, "the openssl binary is needed (apt-get install openssl)"
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, str(cert)
