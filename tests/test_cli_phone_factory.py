@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import Served, serve
-from tests.helpers.mobility import make_site
+from tests.helpers.mobility import ROOM_2, make_site
+from tests.helpers.phones import self_signed
 from tests.helpers.site import free_port
 
 
@@ -86,15 +87,17 @@ def test_usage_errors(args: tuple[str, ...], message: str) -> None:
 
 
 def zero_touch_site(target: Path, port: int, sip_port: int) -> Path:
-    """The sample site whose default profile carries the host credentials (plain HTTP allowed
-    explicitly: loopback) and whose phone takes SIP NOTIFY on `sip_port`."""
+    """The sample site's documented secure path: everything over HTTPS, the host and mobile
+    profiles encrypted with the phone's own key ([--key $SA]), and the phone taking SIP NOTIFY on
+    `sip_port`."""
     site = make_site(target, port)
     toml = site / "site.toml"
-    text = toml.read_text().replace("in_default_profile = false", "in_default_profile = true")
-    toml.write_text(text.replace("allow_plain_http = false", "allow_plain_http = true"))
-    device = site / "devices" / "001122334455.toml"
-    extra = f'host_password = "host-secret"\nsip_port = {sip_port}\n'
-    device.write_text(device.read_text().replace("[[lines]]", extra + "[[lines]]", 1))
+    text = toml.read_text().replace("http://127.0.0.1:", "https://127.0.0.1:")
+    text = text.replace("[--uid $MUID$PDOM", "[--key $SA --uid $MUID$PDOM")
+    toml.write_text(text.replace("[--uid $PUID$PDOM", "[--key $SA --uid $PUID$PDOM"))
+    for mac, top in (("001122334455", f"sip_port = {sip_port}\n"), (ROOM_2, "")):
+        device = site / "devices" / f"{mac}.toml"
+        device.write_text(f'{top}profile_key = "{mac[:8] * 4}"\n' + device.read_text())
     return site
 
 
@@ -105,11 +108,13 @@ def test_zero_touch_journey_against_serve_subprocesses(tmp_path: Path) -> None:
     port, tftp, sip_port = free_port(), free_udp_port(), free_udp_port()
     site = zero_touch_site(tmp_path / "site", port, sip_port)
     state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
-    for _ in serve("--profiles", str(site), "--state", state, "--tftp", f"127.0.0.1:{tftp}", port=port):
+    _, ca_file = self_signed(tmp_path)
+    tls = ("--tls-cert", ca_file, "--tls-key", str(tmp_path / "key.pem"))
+    for _ in serve("--profiles", str(site), "--state", state, "--tftp", f"127.0.0.1:{tftp}", *tls, port=port):
         simulated = subprocess.Popen(
             [
                 sys.executable, "-m", "spaprov", "phone", "--mac", "001122334455",
-                "--tftp", f"127.0.0.1:{tftp}",
+                "--tftp", f"127.0.0.1:{tftp}", "--ca-file", ca_file,
                 "--sip", f"127.0.0.1:{sip_port}", "--password-stdin", "login", "alice", "push-wait", "20",
             ],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

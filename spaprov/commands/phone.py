@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="a factory-reset phone (Profile_Rule /spa$PSN.cfg) whose DHCP option 66 names this TFTP server",
     )
     phone.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="trust HTTPS servers whose certificate chains to this CA (default: the system's CAs)",
+    )
+    phone.add_argument(
         "--sip",
         metavar="[ADDR:]PORT",
         help="listen for SIP NOTIFY there (UDP), as the phone does with Resync_From_SIP",
@@ -127,8 +132,10 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("push-wait needs --sip [ADDR:]PORT to listen on")
         sip = _sip_address(args.sip) if args.sip else None
         rule = FACTORY_PROFILE_RULE if args.server is None else args.server.rstrip("/") + args.default_path
-        phone = SpaPhone.of_model(args.mac, args.model, rule, dhcp_tftp_server=args.tftp)
-    except ValueError as error:
+        phone = SpaPhone.of_model(
+            args.mac, args.model, rule, dhcp_tftp_server=args.tftp, ca_file=args.ca_file
+        )
+    except (ValueError, OSError) as error:  # OSError: an unreadable --ca-file
         print(f"spaprov phone: {error}", file=sys.stderr)
         return EXIT_USAGE
     passwords = _PasswordSource(args.password_stdin)
