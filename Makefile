@@ -33,3 +33,4 @@ bench: install
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/storm.py
+	$(BIN)/python bench/tftp.py
