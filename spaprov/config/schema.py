@@ -157,13 +157,6 @@ class Route:
     query_pattern: str = ""
     encrypted: bool = False  # `[--key $SA]`: served encrypted with the device's profile_key
 
-    @property
-    def identifies_phone(self) -> bool:
-        """Whether a request on this route names its phone whatever its User-Agent says: the MAC
-        is in the path or the query, or the route is a host route (its Digest user is the
-        phone's own host user, unique per device)."""
-        return "{mac" in self.pattern or "{mac" in self.query_pattern or self.kind == "host"
-
 
 @dataclass(frozen=True)
 class Config:

@@ -21,6 +21,7 @@ Whatever moved or did not fit is listed in `misfits`, one line each, for the log
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from spaprov.config.models import SIDECAR_KEYS, SPEED_DIAL_SLOTS, PhoneModel
 from spaprov.config.schema import Line, LineKey, ProfileContent, SpeedDial
@@ -66,6 +67,7 @@ def speed_dial_function(dial: SpeedDial) -> str:
     return f"fnc=sd;ext={dial.number}@$PROXY;nme={dial.name}"
 
 
+@lru_cache(maxsize=1024)  # values in, an immutable value out: the builder's warning and the render share it
 def layout(model: PhoneModel, content: ProfileContent) -> Layout:
     fitter = _Fitter(model)
     lines = sorted(content.lines, key=lambda item: item.number)
