@@ -19,6 +19,7 @@ Each rule cites the reference (shared/reference/spa-provisioning.md, source tags
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -87,13 +88,16 @@ class Schedule:
         self.synced_once = False
         self.last_attempt: float | None = None  # for $PRVTMR
         self.next_trigger_poll: float | None = None
+        # A timer parameter the simulator could not read (no timer runs from it); None when fine.
+        self.problem: str | None = None
 
     def powered_up(self, parameters: dict[str, str], now: float) -> None:
         """A power-up or reboot: timers restart.  Resync_On_Reset = Yes resyncs after the random
         delay; otherwise the periodic timer runs again, if a resync ever succeeded."""
         self.due = None
         if parameters.get("Resync_On_Reset", "Yes") == "Yes":
-            self.due = Due(now + reset_delay(parameters.get("Resync_Random_Delay", "0"), self.rng), "reset")
+            delay = self._read(lambda: reset_delay(parameters.get("Resync_Random_Delay", "0"), self.rng))
+            self.due = Due(now + (delay or 0.0), "reset")
         elif self.synced_once:
             self._periodic(parameters, now)
         self._arm_triggers(parameters, now)
@@ -113,15 +117,25 @@ class Schedule:
         self._arm_triggers(parameters, now)
 
     def _periodic(self, parameters: dict[str, str], now: float) -> None:
-        periodic = delay_with_random(
-            parameters.get("Resync_Periodic", "0") or "0", "Resync_Periodic", self.rng
-        )
-        self.due = Due(now + periodic, "periodic") if periodic > 0 else None
+        text = parameters.get("Resync_Periodic", "0") or "0"
+        periodic = self._read(lambda: delay_with_random(text, "Resync_Periodic", self.rng))
+        self.due = Due(now + periodic, "periodic") if periodic else None
+
+    def _read(self, compute: Callable[[], float]) -> float | None:
+        """A delay, or None (that timer does not run) with `problem` saying why; what real
+        firmware does with an unreadable timer is UNCONFIRMED."""
+        try:
+            value = compute()
+        except TimerSyntaxError as error:
+            self.problem = str(error)
+            return None
+        return value
 
     def failed(self, parameters: dict[str, str], now: float) -> None:
         self.failures += 1
-        delay = retry_delay(parameters.get("Resync_Error_Retry_Delay", "0"), self.failures, self.rng)
-        self.due = Due(now + delay, "retry") if delay > 0 else None
+        text = parameters.get("Resync_Error_Retry_Delay", "0")
+        delay = self._read(lambda: retry_delay(text, self.failures, self.rng))
+        self.due = Due(now + delay, "retry") if delay else None
         self._arm_triggers(parameters, now)
 
     def prvtmr(self, now: float) -> str:

@@ -345,6 +345,9 @@ class SpaPhone:
         )  # fmt: skip
 
     def _report(self, action: str, ok: bool, fetches: list[Fetch], message: str) -> StepReport:
+        problem, self._schedule.problem = self._schedule.problem, None
+        if problem is not None:  # a timer the profile set cannot run: the step did not go as asked
+            ok, message = False, "; ".join(filter(None, (message, f"timer not running: {problem}")))
         p = self.parameters
         return StepReport(
             action,

@@ -153,3 +153,14 @@ async def test_eight_hours_of_max_login_time_pass_in_simulated_time(live: Starte
     ]
     (auto,) = await server.audit("auto_logout")
     assert auto.detail == "maximum login time 8:00 reached"
+
+
+async def test_an_unreadable_timer_fails_the_step_with_the_reason_not_a_traceback(live: Starter) -> None:
+    server = await live()
+    phone = missing_file_phone(server, Resync_Fails_On_FNF="No", Resync_Periodic="soon")
+    report = await phone.boot()
+    assert (
+        not report.ok
+        and "timer not running: Resync_Periodic: 'soon' is not a number of seconds" in report.message
+    )
+    assert phone.next_event_at() is None  # no periodic timer runs from it
