@@ -269,3 +269,16 @@ async def test_the_store_finds_expired_and_untold_sessions(state_url: str) -> No
         assert await mobility.untold_ends(600) == []  # ended too long ago to push now
     finally:
         await mobility.close()
+
+
+async def test_only_an_authenticated_fetch_sets_where_pushes_go(start: ServerFactory, site: Path) -> None:
+    """A default fetch names its phone only by a User-Agent anyone can send: if it set the push
+    target, a stranger would receive the NOTIFY and the Digest answer made with a SIP password."""
+    server = await start(site)
+    pusher = server.app[PUSHER]
+    assert (await fetch(server, "/default.cfg", "nobody", "x")).status_code == 200
+    assert pusher.addresses == {}
+    bad = await fetch(server, "/mobilephone.cfg", "alice@example.com", "wrong")
+    assert bad.status_code == 401 and pusher.addresses == {}
+    await login_alice(server)
+    assert pusher.addresses == {CONF_ROOM: "127.0.0.1"}
