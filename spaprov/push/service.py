@@ -70,6 +70,8 @@ class ResyncPusher:
                 await self.sweep()
             except StateStoreError as error:  # an outage: the store's own health reports it
                 log.debug("push sweep skipped: %s", error)
+            except Exception:  # a bug here must not end every later push (logged with its traceback)
+                log.exception("push sweep failed; trying again in %g s", self.interval)
 
     async def sweep(self) -> list[asyncio.Task[PushResult | None]]:
         """End expired sessions, then start a push for each ended session not yet told."""

@@ -32,7 +32,9 @@ class PhoneFetch:
         self.builder = builder
         self.cache = cache
         self.mobility = mobility
-        # Told (mac, client address) on each fetch by a known device: where a push can reach it.
+        # Told (mac, client address) on each authenticated fetch (host or mobile): where a resync
+        # push can reach the phone. Never from an unauthenticated default fetch: anyone can send
+        # one in a phone's name, and would then receive the push and its Digest answer.
         self.on_seen: Callable[[str, str], None] = lambda _mac, _address: None
 
     async def get(self, request: web.Request) -> web.StreamResponse:
@@ -59,8 +61,6 @@ class PhoneFetch:
         user: User | None = None
         kind: RenderKind = route.kind
         client = request.remote or "?"
-        if request.remote:
-            self.on_seen(device.mac, request.remote)
         if route.kind == "host":
             refusal = self._check_host(request, config, device)
         elif route.kind == "mobile":
@@ -72,6 +72,8 @@ class PhoneFetch:
                 name = config.audit_name(identity) if identity else identity
                 self.mobility.audit_soon("denied", name, device.mac, client, reason)
             return refusal
+        if route.kind != "default" and request.remote:
+            self.on_seen(device.mac, request.remote)
         if user is not None:
             decision = await self.mobility.mobile_fetch(
                 config.site.mobility, user.user_id, device.mac, client

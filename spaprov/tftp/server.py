@@ -44,6 +44,9 @@ class Limits:
     timeout: float = 1.0  # seconds before a block is sent again (a client may ask for more)
     retries: int = 5
     max_transfers: int = 64
+    # per source address: one spoofed source cannot take every slot, and what a forged RRQ can
+    # reflect at a victim stays bounded (a block and its retransmissions per transfer)
+    max_per_client: int = 4
     max_timeout: float = 10.0  # the most a client's "timeout" option may set
 
 
@@ -109,7 +112,8 @@ class TftpServer(asyncio.DatagramProtocol):
                 addr, "refused", "mail mode", reply=(ErrorCode.ILLEGAL_OPERATION, "mail mode not supported")
             )
             return
-        if len(self.transfers) >= self.limits.max_transfers:
+        from_there = sum(1 for peer in self.transfers if peer[0] == addr[0])
+        if len(self.transfers) >= self.limits.max_transfers or from_there >= self.limits.max_per_client:
             self._finish(
                 addr,
                 "busy",

@@ -15,6 +15,8 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.cli import main
 from spaprov.clock import ManualClock, system_clock
+from spaprov.config.schema import MobilityPolicy
+from spaprov.mobility import Mobility, forced_logout, open_state
 from spaprov.push.client import push_resync
 from spaprov.push.sip import SipCredentials
 from spaprov.server.app import PUSHER
@@ -239,3 +241,44 @@ async def test_the_mobile_profile_resyncs_often_when_no_push_can_reach_it(
     assert profile["Resync_From_SIP"] == "Yes"
     host = await fetch(server, "/hostphone.cfg", "conf-room-1@example.com", "host-secret")
     assert flat_profile(host.content)["Resync_Periodic"] == "3600"  # only the mobile profile
+
+
+async def test_the_store_finds_expired_and_untold_sessions(state_url: str) -> None:
+    """The sweep's two queries and its max_login_time ending, on SQLite and PostgreSQL."""
+    clock = ManualClock()
+    mobility = Mobility(open_state(state_url), clock)
+    try:
+        policy = MobilityPolicy(max_login_minutes=60)
+        await mobility.write(lambda tx: tx.start_session("alice", CONF_ROOM, clock()))
+        clock.advance(30 * 60)
+        await mobility.write(lambda tx: tx.start_session("bob", "00aabbccddee", clock()))
+        assert await mobility.expire(policy) == []
+        clock.advance(30 * 60)  # alice's hour is up, bob's is not
+        (ended,) = await mobility.expire(policy)
+        assert (ended.user_id, ended.device) == ("alice", CONF_ROOM)
+        (untold,) = await mobility.untold_ends(600)
+        assert (untold.user_id, untold.end_reason) == ("alice", "max_login_time")
+        await mobility.write(lambda tx: tx.logout_served(untold, clock()))  # the phone was told
+        assert await mobility.untold_ends(600) == []
+        await mobility.drain()
+        events = await mobility.read(lambda tx: [e.event for e in tx.audit_entries(oldest_first=True)])
+        assert events == ["auto_logout"]
+        clock.advance(3600)
+        await mobility.write(lambda tx: forced_logout(tx, "bob", clock()))
+        clock.advance(601)
+        assert await mobility.untold_ends(600) == []  # ended too long ago to push now
+    finally:
+        await mobility.close()
+
+
+async def test_only_an_authenticated_fetch_sets_where_pushes_go(start: ServerFactory, site: Path) -> None:
+    """A default fetch names its phone only by a User-Agent anyone can send: if it set the push
+    target, a stranger would receive the NOTIFY and the Digest answer made with a SIP password."""
+    server = await start(site)
+    pusher = server.app[PUSHER]
+    assert (await fetch(server, "/default.cfg", "nobody", "x")).status_code == 200
+    assert pusher.addresses == {}
+    bad = await fetch(server, "/mobilephone.cfg", "alice@example.com", "wrong")
+    assert bad.status_code == 401 and pusher.addresses == {}
+    await login_alice(server)
+    assert pusher.addresses == {CONF_ROOM: "127.0.0.1"}

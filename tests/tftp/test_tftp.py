@@ -30,7 +30,7 @@ from tests.helpers.site import ServerFactory, flat_profile
 
 TFTP_CLIENT = shutil.which("tftp")
 needs_tftp_hpa = pytest.mark.skipif(TFTP_CLIENT is None, reason="tftp-hpa is not installed")
-FAST = Limits(timeout=0.2, retries=2, max_transfers=3)
+FAST = Limits(timeout=0.2, retries=2, max_transfers=3, max_per_client=10)
 
 
 def port_of(server: TestServer) -> int:
@@ -240,6 +240,22 @@ async def test_transfers_are_bounded(tftp: int) -> None:
         refused, _ = await clients[-1].receive()
         assert refused[:4] == struct.pack("!HH", ERROR, 0)
         assert b"busy" in refused
+    finally:
+        for client in clients:
+            client.close()
+
+
+async def test_one_source_cannot_take_every_slot(start: ServerFactory, site: Path) -> None:
+    server = await start(site, tftp=("127.0.0.1", 0), tftp_limits=Limits(timeout=0.5, max_per_client=2))
+    clients = [Client(port_of(server)) for _ in range(3)]  # all from 127.0.0.1
+    try:
+        for client in clients[:2]:
+            await client.send(rrq("spa525G2.cfg"))
+            data, _ = await client.receive()
+            assert data[:4] == struct.pack("!HH", DATA, 1)
+        await clients[2].send(rrq("spa525G2.cfg"))
+        refused, _ = await clients[2].receive()
+        assert refused[:4] == struct.pack("!HH", ERROR, 0)
     finally:
         for client in clients:
             client.close()
