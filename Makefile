@@ -49,6 +49,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/storm.py
+	$(BIN)/python bench/tftp.py
 
 # The documentation site, into build/site: strict (any warning, a broken link or anchor included,
 # fails); the API reference is generated from the server's OpenAPI document as it builds.

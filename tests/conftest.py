@@ -120,6 +120,9 @@ async def start(
     async def factory(site: Path, **kwargs: object) -> TestServer:
         kwargs.setdefault("watch_interval", None)
         kwargs.setdefault("clock", ManualClock())
+        # No background sweep for resync pushes: a test that wants one passes push_interval, or
+        # calls app[PUSHER].sweep() itself, so ManualClock jumps end sessions only where asked.
+        kwargs.setdefault("push_interval", None)
         return await aiohttp_server(create_app(site, **kwargs))  # type: ignore[arg-type]
 
     yield factory

@@ -38,6 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https")
     serve.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
+    serve.add_argument(
+        "--tftp",
+        metavar="[ADDR:]PORT",
+        type=tftp_address,
+        help="also serve the bootstrap profile (spa$PSN.cfg, spa<mac>.cfg) over TFTP, read-only; "
+        "ADDR defaults to --host (port 69 needs root or CAP_NET_BIND_SERVICE)",
+    )
     add_state_arguments(serve)
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT); default 1"
@@ -63,6 +70,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     render.add_argument("--secure", action="store_true", help="as if fetched over https")
     render.set_defaults(run=run_render)
+
+
+def tftp_address(text: str) -> tuple[str | None, int]:
+    """`69`, `0.0.0.0:69`, `[::]:69` -> (address or None for --host's, port)."""
+    host: str | None = None
+    port_text = text
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if not rest.startswith(":"):
+            raise argparse.ArgumentTypeError(f"{text!r}: an IPv6 address is written [ADDR]:PORT")
+        port_text = rest[1:]
+    elif ":" in text:
+        host, _, port_text = text.rpartition(":")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536 or host == "":
+        raise argparse.ArgumentTypeError(f"{text!r}: expected [ADDR:]PORT with PORT in 1..65535")
+    return host, int(port_text)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -100,7 +123,14 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     if announce and not _recover(args.profiles):  # --workers: done once, by the parent
         return EXIT_FAILED
     try:
-        app = create_app(args.profiles, state=args.state, listen=(args.host, args.port))
+        tftp = None if args.tftp is None else (args.tftp[0] or args.host, args.tftp[1])
+        app = create_app(
+            args.profiles,
+            state=args.state,
+            listen=(args.host, args.port),
+            tftp=tftp,
+            tftp_reuse_port=reuse_port,
+        )
     except StateStoreError as error:
         print(f"spaprov serve: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     common(listing)
     listing.set_defaults(run=run_list)
     logout = actions.add_parser(
-        "logout", help="force a logout: the phone gets the logout profile at its next resync"
+        "logout",
+        help="force a logout: a running server pushes the phone a resync (SIP NOTIFY) within "
+        "seconds; the phone gets the logout profile then, or at its next resync",
     )
     logout.add_argument("target", metavar="USER|MAC", help="the user id, or the phone's MAC address")
     common(logout)

@@ -39,6 +39,10 @@ def device_document(device: Device, *, secrets: bool = True) -> dict[str, Any]:
     }
     if device.host_password:
         document["host_password"] = device.host_password if secrets else "********"
+    if device.profile_key:
+        document["profile_key"] = device.profile_key if secrets else "********"
+    if device.sip_port:
+        document["sip_port"] = device.sip_port
     return document | content_document(device.content, secrets=secrets)
 
 

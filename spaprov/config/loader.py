@@ -31,6 +31,7 @@ from spaprov.config.schema import (
     LineKey,
     MobilityPolicy,
     ProfileContent,
+    PushPolicy,
     Resync,
     Route,
     Site,
@@ -68,6 +69,16 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
     users = {user.user_id: user for user in _load_all(source, "users", ID_NAME, _user, problems)}
     routes = _routes(site, problems) if site else ()
     _cross_check(devices, profiles, users, problems)
+    if any(route.encrypted for route in routes):
+        for device in devices.values():
+            if not device.profile_key:
+                problems.append(
+                    Problem(
+                        f"devices/{device.mac}.toml",
+                        "profile_key",
+                        "is needed: the site's rule fetches profiles with --key $SA",
+                    )
+                )
     if problems or site is None:
         raise ConfigError(problems or [Problem("site.toml", "", "could not be read")])
     config = Config(
@@ -234,7 +245,7 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
     auth_table.finish()
     host_table = top.table("host_credentials")
     host = HostCredentialPolicy(
-        in_default_profile=host_table.boolean("in_default_profile", False),
+        in_default_profile=host_table.boolean("in_default_profile", True),
         allow_plain_http=host_table.boolean("allow_plain_http", False),
     )
     host_table.finish()
@@ -247,10 +258,18 @@ def _load_site(source: _Directory, problems: list[Problem]) -> Site | None:
         max_concurrent_logins=mobility_table.integer("max_concurrent_logins", 5, minimum=1, maximum=100000),
     )
     mobility_table.finish()
+    push_table = top.table("push")
+    push = PushPolicy(
+        enabled=push_table.boolean("enabled", True),
+        sip_port=push_table.integer("sip_port", 5060, minimum=1, maximum=65535),
+        timeout=push_table.integer("timeout", 4, minimum=1, maximum=60),
+        fallback_periodic=push_table.integer("fallback_periodic", 300, minimum=0, maximum=7 * 86400),
+    )
+    push_table.finish()
     top.finish()
     if not all(site_fields[key] for key in ("realm", "em_user_domain", "profile_rule")):
         return None
-    return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility)  # type: ignore[arg-type]
+    return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility, push=push)  # type: ignore[arg-type]
 
 
 def _secret_source(table: TableReader) -> str:
@@ -382,7 +401,21 @@ def _device(stem: str, reader: TableReader) -> Device:
         em_enabled=reader.boolean("em_enabled", True),
         host_password=reader.text("host_password", "", max_length=128),
         content=_content(reader, model.line_keys, model.max_key),
+        sip_port=reader.integer("sip_port", 0, minimum=1, maximum=65535),
+        profile_key=_profile_key(reader),
     )
+
+
+def _profile_key(reader: TableReader) -> str:
+    """Never quoted in a problem: it is a secret."""
+    key = reader.text("profile_key", "", max_length=256)
+    if key and (len(key) < 16 or not key.isascii() or not key.isprintable() or '"' in key or " " in key):
+        reader.problem(
+            "profile_key",
+            "must be 16 to 256 printable ASCII characters, no spaces or quotes (value not shown)",
+        )
+        return ""
+    return key
 
 
 def _em_profile(stem: str, reader: TableReader) -> EmProfile:

@@ -39,8 +39,19 @@ def routes_from_rule(rule_text: str) -> tuple[Route, ...]:
                 "could not tell them apart; give each kind its own path"
             )
         routes.setdefault(route.pattern, route)
+        if existing is not None and existing.encrypted != route.encrypted:
+            raise RouteError(
+                f"alternatives {existing.alternative + 1} and {index + 1} both fetch {route.path}, "
+                "one with --key and one without: the server could not tell which to send"
+            )
     if not routes:
         raise RouteError("the rule fetches no URL, so there is nothing to serve")
+    defaults = [route for route in routes.values() if route.kind == "default"]
+    if defaults and all(route.encrypted for route in defaults):
+        raise RouteError(
+            "every default alternative uses --key: a factory-reset phone has no key yet, so it "
+            "could never read its first profile; fetch one default profile without --key"
+        )
     return tuple(routes.values())
 
 
@@ -66,7 +77,15 @@ def _route(index: int, alternative: Alternative) -> Route:
         raise RouteError(f"{where}: macros in the scheme or server ({text}) cannot be served")
     pattern = _pattern(where, path_text)
     query_pattern = _query_pattern(text[len(head) + len(path_text) + 1 :]) if "?" in text else ""
-    return Route(index, kind, path_text, pattern, query_pattern)
+    encrypted = options is not None and options.key is not None
+    if encrypted:
+        assert options is not None and options.key is not None
+        if options.key.text.strip('"') != "$SA":
+            raise RouteError(
+                f"{where} sends --key {options.key.text}: the server encrypts with the device's "
+                "profile_key, which the phone holds in GPP_SA; write --key $SA"
+            )
+    return Route(index, kind, path_text, pattern, query_pattern, encrypted)
 
 
 def _pattern(where: str, path: str) -> str:

@@ -62,6 +62,10 @@ class Device:
     em_enabled: bool = True
     host_password: str = ""  # only for pushing EM_Phone_Password in the default profile
     content: ProfileContent = ProfileContent()
+    sip_port: int = 0  # where the phone takes SIP NOTIFY (0: the site's [push] sip_port)
+    # The phone's own key phrase (GPP_SA on the phone): routes whose rule says `--key $SA` are
+    # served encrypted with it. Stored recoverably, as the server must encrypt with it.
+    profile_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,23 @@ class AuthPolicy:
 
 @dataclass(frozen=True)
 class HostCredentialPolicy:
-    in_default_profile: bool = False
+    """The phone's own secrets (EM_Phone_User_ID/Password, its key GPP_SA) go into its default
+    profile when `in_default_profile`, over HTTPS only unless `allow_plain_http` (an opt-in)."""
+
+    in_default_profile: bool = True
     allow_plain_http: bool = False
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    """[push]: a SIP NOTIFY `Event: resync` tells a phone at once that its session ended."""
+
+    enabled: bool = True
+    sip_port: int = 5060
+    timeout: int = 4  # seconds one push may take, retransmissions and challenge included
+    # Resync_Periodic in a mobile profile when no push can reach the phone (push disabled, or no
+    # SIP account to answer the phone's challenge): how late a forced logout may arrive. 0: off.
+    fallback_periodic: int = 300
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,7 @@ class Site:
     auth: AuthPolicy = AuthPolicy()
     host_credentials: HostCredentialPolicy = HostCredentialPolicy()
     mobility: MobilityPolicy = MobilityPolicy()
+    push: PushPolicy = PushPolicy()
 
 
 @dataclass(frozen=True)
@@ -135,6 +155,7 @@ class Route:
     pattern: str  # the path with {mac} for $MA/$MAU and {mac:colons} for $MAC
     # The query with {mac}/{mac:colons} when the MAC travels there (`/x.cfg?mac=$MA`), else "".
     query_pattern: str = ""
+    encrypted: bool = False  # `[--key $SA]`: served encrypted with the device's profile_key
 
 
 @dataclass(frozen=True)

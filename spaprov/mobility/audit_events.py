@@ -10,7 +10,8 @@ AUDIT_EVENTS: dict[str, str] = {
     "logout": "a session ended: the phone fetched its host profile (the user logged out), or "
     "detail 'replaced by USER' when another user logged in on that phone",
     "forced_logout": "an administrator ended a session (`spaprov sessions logout`, or the API: "
-    "detail 'by ADMIN@ADDRESS'); the phone gets the logout profile at its next resync",
+    "detail 'by ADMIN@ADDRESS'); a running server pushes the phone a resync (SIP NOTIFY), and it "
+    "gets the logout profile at that resync",
     "auto_logout": "the site's policy ended a session: maximum login time reached, or "
     "multiple_login = auto_logout and the user logged in on another phone (detail says which)",
     "denied": "a phone's authenticated fetch was refused (403): not this phone's host user, "

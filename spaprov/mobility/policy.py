@@ -166,6 +166,25 @@ def login(
     return Decision(Action.SERVE, "login", session)
 
 
+def expire_sessions(tx: Transaction, policy: MobilityPolicy, now: float) -> list[Session]:
+    """End every session past max_login_time now, rather than at its phone's next resync, so the
+    phone can be told at once (spaprov.push)."""
+    limit = policy.max_login_minutes * 60
+    if not limit:
+        return []
+    expired = tx.sessions_started_before(now - limit)
+    for session in expired:
+        tx.end_session(session, now, "max_login_time", tell_phone=True)
+        tx.audit(
+            now,
+            "auto_logout",
+            user_id=session.user_id,
+            device=session.device,
+            detail=f"maximum login time {_hours_minutes(policy.max_login_minutes)} reached",
+        )
+    return expired
+
+
 def logged_out(tx: Transaction, device: str, client: str, now: float) -> None:
     for session in tx.active_sessions_on_device(device):
         tx.end_session(session, now, "logout", tell_phone=False)

@@ -13,8 +13,8 @@ from typing import TypeVar
 from spaprov.clock import Clock
 from spaprov.config.schema import MobilityPolicy
 from spaprov.mobility.audit_writer import AuditWriter
-from spaprov.mobility.policy import Action, Decision, logged_out, login, peek, resume
-from spaprov.mobility.store import StateStore, Transaction
+from spaprov.mobility.policy import Action, Decision, expire_sessions, logged_out, login, peek, resume
+from spaprov.mobility.store import Session, StateStore, Transaction
 
 T = TypeVar("T")
 
@@ -29,6 +29,12 @@ class Mobility:
         self.logins_in_progress = 0
         # Entries strangers can cause (failed logins, refusals) go here, not to the executor.
         self.audit = AuditWriter(store, clock)
+        # Told when sessions may have ended that a phone must hear of (spaprov.push wakes up).
+        self.end_listeners: list[Callable[[], None]] = []
+
+    def sessions_ended(self) -> None:
+        for listener in self.end_listeners:
+            listener()
 
     async def _run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         def job() -> T:
@@ -57,9 +63,12 @@ class Mobility:
             return Decision(Action.BUSY, f"{self.logins_in_progress} logins in progress")
         self.logins_in_progress += 1
         try:
-            return await self._run(lambda tx: login(tx, policy, user_id, device, client, now))
+            decision = await self._run(lambda tx: login(tx, policy, user_id, device, client, now))
         finally:
             self.logins_in_progress -= 1
+        if decision.action is not Action.DENY:  # auto_logout or max_login_time may have ended others
+            self.sessions_ended()
+        return decision
 
     async def host_fetch(self, device: str, client: str) -> None:
         """The phone fetched its host profile, authenticated as its own host user: whoever was
@@ -71,6 +80,21 @@ class Mobility:
         )
         if pending:
             await self._run(lambda tx: logged_out(tx, device, client, now))
+
+    async def expire(self, policy: MobilityPolicy) -> list[Session]:
+        """End the sessions past max_login_time (a read first: no write lock unless one is)."""
+        if not policy.max_login_minutes:
+            return []
+        now = self._clock()
+        limit = policy.max_login_minutes * 60
+        if not await self._run(lambda tx: bool(tx.sessions_started_before(now - limit)), write=False):
+            return []
+        return await self._run(lambda tx: expire_sessions(tx, policy, now))
+
+    async def untold_ends(self, window: float) -> list[Session]:
+        """Sessions ended within `window` seconds whose phones have not been told yet."""
+        since = self._clock() - window
+        return await self._run(lambda tx: tx.untold_ends(since), write=False)
 
     def audit_soon(
         self,

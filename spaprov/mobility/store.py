@@ -153,6 +153,14 @@ class Transaction:
         )
         return row.fetchone() is not None
 
+    def untold_ends(self, since: float) -> list[Session]:
+        """Sessions ended since `since` that the phone must be told of and has not been yet (no
+        logout profile served, not acknowledged): what a resync push is for."""
+        return self._sessions("acknowledged = 0 AND logout_served IS NULL AND ended >= ?", since)
+
+    def sessions_started_before(self, moment: float) -> list[Session]:
+        return self._sessions("ended IS NULL AND started <= ?", moment)
+
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT max(version) FROM schema_version").fetchone()[0])
 

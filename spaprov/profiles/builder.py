@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from spaprov.config.models import PhoneModel
 from spaprov.config.schema import Config, Device, ProfileContent, User
 from spaprov.profiles.layout import layout
 from spaprov.profiles.templates import HostCredentials, Renderer, RenderKind
+from spaprov.push.accounts import push_possible
 
 log = logging.getLogger("spaprov.profiles")
 
@@ -32,7 +34,13 @@ class ProfileBuilder:
             profile = config.em_profiles[user.default_profile]
             _warn_misfits(f"EM profile {profile.name!r} of {user.user_id!r}", device, profile.content)
             return self.renderer.render(
-                "mobile", site, device.model, device=device, user=user, content=profile.content
+                "mobile",
+                site,
+                device.model,
+                device=device,
+                user=user,
+                content=profile.content,
+                resync_periodic=self.mobile_periodic(config, device, user),
             )
         if kind == "logout":
             return self.renderer.render("logout", site, device.model, device=device)
@@ -45,7 +53,22 @@ class ProfileBuilder:
             device.model,
             device=device,
             host_credentials=self.host_credentials(config, device, secure=secure),
+            profile_key=self.profile_key(config, device, secure=secure),
         )
+
+    @staticmethod
+    def mobile_periodic(config: Config, device: Device, user: User) -> int | None:
+        """A short Resync_Periodic for a logged-in phone that no SIP NOTIFY can reach, so a
+        forced logout still arrives within `[push] fallback_periodic`; None: the site's own."""
+        fallback, periodic = config.site.push.fallback_periodic, config.site.resync.periodic
+        if not fallback or push_possible(config, device, user.user_id):
+            return None
+        return fallback if periodic == 0 else min(fallback, periodic)
+
+    def bootstrap(self, config: Config, model: PhoneModel) -> bytes:
+        """The profile a factory-reset phone fetches at `/spa$PSN.cfg` (TFTP): the site's rule and
+        resync timers only, the same for every phone of a model."""
+        return self.renderer.render("bootstrap", config.site, model)
 
     @staticmethod
     def misfits(
@@ -55,6 +78,18 @@ class ProfileBuilder:
         out; spaprov.profiles.layout), one line each."""
         content = _content(config, kind, device, user)
         return layout(device.model, content).misfits if content is not None else ()
+
+    @staticmethod
+    def profile_key(config: Config, device: Device, *, secure: bool) -> str:
+        """The phone's key phrase (GPP_SA) travels in its default profile, so that it can read the
+        profiles the rule fetches with `--key $SA`, under the same rule as its host credentials:
+        only when the site allows it and over HTTPS (or plain HTTP forced); "" otherwise."""
+        policy = config.site.host_credentials
+        if not (policy.in_default_profile and device.profile_key):
+            return ""
+        if not (secure or policy.allow_plain_http):
+            return ""
+        return device.profile_key if any(route.encrypted for route in config.routes) else ""
 
     @staticmethod
     def host_credentials(config: Config, device: Device, *, secure: bool) -> HostCredentials | None:

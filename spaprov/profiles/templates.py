@@ -20,7 +20,7 @@ from spaprov.config.schema import Device, ProfileContent, RouteKind, Site, User
 from spaprov.profiles.layout import layout
 from spaprov.resources import resource_dir
 
-RenderKind = RouteKind | Literal["logout"]
+RenderKind = RouteKind | Literal["logout", "bootstrap"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class Renderer:
         user: User | None = None,
         content: ProfileContent | None = None,
         host_credentials: HostCredentials | None = None,
+        resync_periodic: int | None = None,
+        profile_key: str = "",
     ) -> bytes:
         template = self.environment.get_template(f"{kind}.xml.j2")
         text = template.render(
@@ -66,5 +68,7 @@ class Renderer:
             station_display_name=user.display_name if user else (device.station_name if device else ""),
             layout=layout(model, content or ProfileContent()),
             host_credentials=host_credentials,
+            resync_periodic=site.resync.periodic if resync_periodic is None else resync_periodic,
+            profile_key=profile_key,
         )
         return text.encode("ascii", "xmlcharrefreplace")

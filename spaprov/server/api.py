@@ -306,6 +306,7 @@ class Api:
         )
         if not ended:
             raise ApiError(404, "not_found", f"no active session for {target!r}")
+        self.mobility.sessions_ended()  # push a resync to those phones now
         return web.json_response({"ended": [_session(s) for s in ended]})
 
     async def _audit(self, request: web.Request, _: Operation) -> web.Response:

@@ -24,6 +24,18 @@ class Metrics:
         self._latency_sum: defaultdict[str, float] = defaultdict(float)
         self._latency_count: Counter[str] = Counter()
         self._gauge_sources: list[Gauges] = []
+        self.outcomes: dict[str, tuple[str, Counter[str]]] = {}
+
+    def outcome_counter(self, name: str, help_text: str) -> Callable[[str], None]:
+        """A counter family `name{outcome=...}` (TFTP transfers, resync pushes), and the function
+        that counts one outcome in it."""
+        counts: Counter[str] = Counter()
+        self.outcomes[name] = (help_text, counts)
+
+        def count(outcome: str) -> None:
+            counts[outcome] += 1
+
+        return count
 
     def add_gauges(self, source: Gauges) -> None:
         """Gauges (name, help, value) read from `source` at every scrape, after the caller's."""
@@ -81,6 +93,14 @@ class Metrics:
             "Lockouts started by the brute-force guard",
             [((), self.lockouts)],
         )
+        for family, (help_text, counts) in sorted(self.outcomes.items()):
+            _family(
+                out,
+                family,
+                "counter",
+                help_text,
+                (((("outcome", outcome),), value) for outcome, value in sorted(counts.items())),
+            )
         for name, help_text, value in [*gauges, *(g for source in self._gauge_sources for g in source())]:
             kind = "counter" if name.endswith("_total") else "gauge"
             _family(out, name, kind, help_text, [((), value)])

@@ -4,6 +4,7 @@ they → build the profile (cached) → 200/304.  What goes into the profile is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -15,6 +16,7 @@ from spaprov.mac import mac_from_user_agent, normalize_mac
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.profiles import ProfileBuilder, RenderKind
+from spaprov.profiles.encryption import encrypt_profile
 from spaprov.server.digest_guard import DigestGuard, PendingAuth
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 
@@ -30,6 +32,10 @@ class PhoneFetch:
         self.builder = builder
         self.cache = cache
         self.mobility = mobility
+        # Told (mac, client address) on each authenticated fetch (host or mobile): where a resync
+        # push can reach the phone. Never from an unauthenticated default fetch: anyone can send
+        # one in a phone's name, and would then receive the push and its Digest answer.
+        self.on_seen: Callable[[str, str], None] = lambda _mac, _address: None
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         if not await catch_up(self.holder):  # never an older configuration than another worker's
@@ -66,6 +72,8 @@ class PhoneFetch:
                 name = config.audit_name(identity) if identity else identity
                 self.mobility.audit_soon("denied", name, device.mac, client, reason)
             return refusal
+        if route.kind != "default" and request.remote:
+            self.on_seen(device.mac, request.remote)
         if user is not None:
             decision = await self.mobility.mobile_fetch(
                 config.site.mobility, user.user_id, device.mac, client
@@ -85,7 +93,7 @@ class PhoneFetch:
             await self.mobility.host_fetch(device.mac, client)
         # An unauthenticated default fetch changes no state: anyone can send one in a phone's name.
         rendered = self._render(generation, config, kind, device, user, request.secure)
-        return _conditional(request, rendered)
+        return _conditional(request, rendered, device.profile_key if route.encrypted else None)
 
     async def other_method(self, request: web.Request) -> web.StreamResponse:
         if self.holder.match(request.path, request.query_string) is None:
@@ -168,10 +176,15 @@ class PhoneFetch:
         return self.cache.put(key, body)
 
 
-def _conditional(request: web.Request, rendered: Rendered) -> web.Response:
+def _conditional(request: web.Request, rendered: Rendered, key: str | None = None) -> web.Response:
+    """200 or 304; with `key`, the body encrypted for `[--key $SA]` (openssl enc format, a fresh
+    salt each time; the ETag is the plain profile's, so 304 still works)."""
     headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
     if _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
         return web.Response(status=304, headers=headers)
+    if key is not None:
+        body = encrypt_profile(rendered.body, key)
+        return web.Response(body=body, content_type="application/octet-stream", headers=headers)
     return web.Response(body=rendered.body, content_type="text/xml", charset="us-ascii", headers=headers)
 
 

@@ -13,6 +13,10 @@ from spaprov.rules.urls import SplitUrl, UrlError, split_url
     ("url", "expected"),
     [
         ("http://[2001:db8::1]/x", SplitUrl("http", "[2001:db8::1]", 80, "/x", None)),
+        (
+            "https://[2001:db8::1]:8443/p.cfg?mac=1",
+            SplitUrl("https", "[2001:db8::1]", 8443, "/p.cfg", "mac=1"),
+        ),
         ("https://[2001:db8::1]:8443/p?m=1", SplitUrl("https", "[2001:db8::1]", 8443, "/p", "m=1")),
         ("[::1]/spa.cfg", SplitUrl("tftp", "[::1]", 69, "/spa.cfg", None)),
         ("http://[::ffff:192.0.2.1]:8080/x", SplitUrl("http", "[::ffff:192.0.2.1]", 8080, "/x", None)),
