@@ -243,14 +243,17 @@ class Transaction:
         since: float | None = None,
         limit: int = 1000,
         oldest_first: bool = False,
+        event: str | None = None,
+        device: str | None = None,
     ) -> list[AuditEntry]:
         """The newest `limit` entries that match, newest first (`oldest_first`: the same entries
         in the order they happened)."""
         clauses: list[str] = ["1 = 1"]
         args: list[object] = []
-        if user_id is not None:
-            clauses.append("user_id = ?")
-            args.append(user_id)
+        for column, value in (("user_id", user_id), ("event", event), ("device", device)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
         if since is not None:
             clauses.append("at >= ?")
             args.append(since)

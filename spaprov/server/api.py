@@ -6,6 +6,7 @@ OpenAPI document, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,15 +19,20 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock
 from spaprov.config.documents import KINDS, device_document, profile_document, user_document
 from spaprov.config.loader import ID_NAME
+from spaprov.config.phone_states import phone_states
+from spaprov.config.site_rule import site_rule_bytes
 from spaprov.live.holder import ConfigHolder
 from spaprov.mac import normalize_mac
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
+from spaprov.rules.impact import impact
 from spaprov.rules.macros import ExpansionTooLarge
 from spaprov.server.admin_auth import authenticate
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
+from spaprov.server.impact_json import impact_document
 from spaprov.server.keys import ADMIN, ADMIN_ROLE
+from spaprov.server.listing import MAX_LIMIT, BadPaging, page, paging
 from spaprov.server.origin import SAFE_METHODS, cross_site_reason
 from spaprov.timespec import parse_since
 
@@ -198,11 +204,30 @@ class Api:
         return request[ADMIN_ROLE] == "admin"
 
     async def _list(self, request: web.Request, operation: Operation) -> web.Response:
-        kind = self._kind(operation)
-        documents = self._documents(kind, secrets=self._secrets_visible(request))
+        """`?q=&offset=&limit=`: only the requested page becomes documents (see listing)."""
+        kind, config = self._kind(operation), self.holder.config
+        try:
+            text, offset, limit = paging(request.query, default_limit=None)
+        except BadPaging as error:
+            raise ApiError(400, "bad_request", str(error)) from None
+        found = page(config, kind, text, offset, limit)
+        secrets = self._secrets_visible(request)
         return web.json_response(
-            {"items": [{KINDS[kind]: key, **doc} for key, doc in sorted(documents.items())]}
+            {
+                "items": [{KINDS[kind]: key, **self._document(kind, key, secrets)} for key in found.keys],
+                "total": found.total,
+                "offset": found.offset,
+                "limit": found.limit,
+            }
         )
+
+    def _document(self, kind: str, key: str, secrets: bool) -> dict[str, Any]:
+        config = self.holder.config
+        if kind == "devices":
+            return device_document(config.devices[key], secrets=secrets)
+        if kind == "users":
+            return user_document(config.users[key])
+        return profile_document(config.em_profiles[key], secrets=secrets)
 
     async def _read(self, request: web.Request, operation: Operation) -> web.Response:
         kind, key = self._kind(operation), self._key(request, operation)
@@ -276,13 +301,84 @@ class Api:
         key = self._normalise("users", request.match_info["id"])
         if key not in self.holder.config.users:
             raise ApiError(404, "not_found", f"no user {key!r}")
-        body = await json_object(request)
-        password = body.get("password")
-        if not isinstance(password, str) or not password:
-            raise ApiError(400, "bad_request", "'password' must be a non-empty string")
+        password = _password_of(await json_object(request))
         self.holder.credentials.set_password(key + self.holder.config.site.em_user_domain, password)
         await self._audit_write(request, "admin_password", f"password of user {key}", user_id=key)
         return web.Response(status=204)
+
+    async def _host_password(self, request: web.Request, _: Operation) -> web.Response:
+        """The Digest password of a device's host (phone) user: HOST + the site's domain."""
+        mac = self._normalise("devices", request.match_info["id"])
+        device = self.holder.config.devices.get(mac)
+        if device is None:
+            raise ApiError(404, "not_found", f"no device {mac!r}")
+        password = _password_of(await json_object(request))
+        self.holder.credentials.set_password(
+            device.host_user + self.holder.config.site.em_user_domain, password
+        )
+        what = f"password of host user {device.host_user} of device {mac}"
+        await self._audit_write(request, "admin_host_password", what, user_id=device.host_user, device=mac)
+        return web.Response(status=204)
+
+    async def _lock(self, request: web.Request, operation: Operation) -> web.Response:
+        """PUT locks a user (its file says `locked = true`; active sessions end), DELETE unlocks."""
+        key = self._normalise("users", request.match_info["id"])
+        user = self.holder.config.users.get(key)
+        if user is None:
+            raise ApiError(404, "not_found", f"no user {key!r}")
+        locking = request.method == "PUT"
+        document = user_document(user)
+        if locking:
+            document["locked"] = True
+        else:
+            document.pop("locked", None)
+        await self._save("users", key, document)
+        ended: list[Any] = []
+        if locking:
+            now, client, detail = self.clock(), request.remote, f"locked by {_attribution(request)}"
+            ended = await self.mobility.write(
+                lambda tx: forced_logout(tx, key, now, client=client, detail=detail)
+            )
+        event = "admin_lock" if locking else "admin_unlock"
+        await self._audit_write(request, event, f"user {key}", user_id=key)
+        return web.json_response({"id": key, "locked": locking, "ended": [_session(s) for s in ended]})
+
+    # -- the site's rule ------------------------------------------------------------------------------
+    async def _site_rule(self, request: web.Request, _: Operation) -> web.Response:
+        return web.json_response({"rule": self.holder.config.site.profile_rule})
+
+    async def _site_rule_save(self, request: web.Request, _: Operation) -> web.Response:
+        """Write site.toml's profile_rule (only that key: the file's comments stay); the whole
+        directory must validate with it, as for every other edit."""
+        rule, _kind, _body = await self._rule_request(request)
+        label = "site.toml"
+        try:
+            content = site_rule_bytes((self.holder.root / label).read_bytes(), rule)
+        except (OSError, ValueError) as error:
+            raise ApiError(500, "site_unreadable", f"cannot update {label}: {error}") from None
+        await self._edit({label: content})
+        await self._audit_write(request, "admin_rule", "the site's Profile_Rule")
+        return web.json_response({"rule": self.holder.config.site.profile_rule})
+
+    async def _rule_impact(self, request: web.Request, _: Operation) -> web.Response:
+        """Every device, in its current session state, under the site's rule and `rule`."""
+        rule, kind, body = await self._rule_request(request)
+        if kind is not RuleKind.PROFILE:
+            raise ApiError(400, "bad_request", "the impact preview is for a profile rule")
+        limit = body.get("limit", 200)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= MAX_LIMIT:
+            raise ApiError(400, "bad_request", f"'limit' must be a whole number from 0 to {MAX_LIMIT}")
+        config = self.holder.config
+        try:
+            new = parse(rule)
+            old = parse(config.site.profile_rule)
+        except RuleSyntaxError as error:
+            raise self._syntax(error) from None
+        sessions = await self.mobility.read(lambda tx: tx.sessions(active_only=True))
+        logged_in = {s.device: s.user_id for s in sessions}
+        states = list(phone_states(config, logged_in))
+        result = await asyncio.to_thread(impact, old, new, states)
+        return web.json_response(impact_document(result, limit))
 
     # -- sessions and audit -----------------------------------------------------------------------------
     async def _sessions_list(self, request: web.Request, _: Operation) -> web.Response:
@@ -306,9 +402,13 @@ class Api:
         except (ValueError, OverflowError) as error:
             raise ApiError(400, "bad_request", str(error)[:200]) from None
         limit = _audit_limit(request.query.get("limit", "1000"))
-        user = request.query.get("user")
+        user, event = request.query.get("user") or None, request.query.get("event") or None
+        device_text = request.query.get("device") or None
+        device = normalize_mac(device_text) if device_text else None
+        if device_text and device is None:
+            raise ApiError(400, "bad_request", f"'device' must be a MAC address, not {device_text[:32]!r}")
         entries = await self.mobility.read(
-            lambda tx: tx.audit_entries(user_id=user, since=since, limit=limit)
+            lambda tx: tx.audit_entries(user_id=user, since=since, limit=limit, event=event, device=device)
         )
         return web.json_response(
             {
@@ -404,6 +504,37 @@ ROUTES: tuple[Operation, ...] = (
         204,
     ),
     Operation(
+        "PUT",
+        "/api/v1/devices/{id}/host_password",
+        "device_host_password",
+        Api._host_password,
+        "Set the password of a device's host (phone) user",
+        True,
+        "Password",
+        204,
+    ),
+    Operation("PUT", "/api/v1/users/{id}/lock", "user_lock", Api._lock, "Lock a user", True),
+    Operation("DELETE", "/api/v1/users/{id}/lock", "user_unlock", Api._lock, "Unlock a user", True),
+    Operation("GET", "/api/v1/site/rule", "site_rule", Api._site_rule, "The site's Profile_Rule", False),
+    Operation(
+        "PUT",
+        "/api/v1/site/rule",
+        "site_rule_save",
+        Api._site_rule_save,
+        "Save the site's Profile_Rule",
+        True,
+        "RuleRequest",
+    ),
+    Operation(
+        "POST",
+        "/api/v1/rules/impact",
+        "rule_impact",
+        Api._rule_impact,
+        "Preview a new Profile_Rule: what every device fetches with the site's rule and with it",
+        False,
+        "RuleRequest",
+    ),
+    Operation(
         "GET", "/api/v1/sessions", "sessions_list", Api._sessions_list, "Extension-mobility sessions", False
     ),
     Operation(
@@ -433,6 +564,18 @@ def _audit_limit(text: str) -> int:
             f"'limit' must be a whole number from 1 to {MAX_AUDIT_LIMIT}, not {text[:32]!r}",
         )
     return limit
+
+
+def _password_of(body: dict[str, Any]) -> str:
+    password = body.get("password")
+    if not isinstance(password, str) or not password:
+        raise ApiError(
+            400,
+            "bad_request",
+            "'password' must be a non-empty string",
+            [{"file": "", "field": "password", "reason": "must not be empty"}],
+        )
+    return password
 
 
 def _refused(refused: EditRefused) -> ApiError:

@@ -134,6 +134,8 @@ class PhoneFetch:
         user = config.user_for_identity(request[IDENTITY])
         if user is None:
             return None, _text(403, "403: Forbidden: not an extension-mobility user of this site\n")
+        if user.locked:
+            return None, _text(403, "403: Forbidden: this account is locked by an administrator\n")
         return user, None
 
     # -- rendering ----------------------------------------------------------------------------------
