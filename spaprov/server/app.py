@@ -31,8 +31,8 @@ from spaprov.mobility import (
 )
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.server.admin_auth import require_admin
-from spaprov.server.admin_page import AdminPage
 from spaprov.server.api import Api
+from spaprov.server.console import Console
 from spaprov.server.em_password import EmPassword
 from spaprov.server.listen_check import misdirected
 from spaprov.server.metrics import Metrics
@@ -115,7 +115,7 @@ def create_app(
         app.cleanup_ctx.append(_sharing_lockouts)
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
-    AdminPage(holder, accounts).register(app)
+    Console(holder, accounts, mobility, metrics, listen, clock).register(app)
     MetricsPage(holder, accounts, metrics, cache, mobility).register(app)
     EmPassword(holder, mobility, clock).register(app)
     app.router.add_get("/{tail:.*}", phone_fetch.get)
