@@ -114,9 +114,9 @@ async def test_lists_search_and_page(api: TestServer) -> None:
         }
         assert (await call(api, "POST", "/api/v1/devices", body)).status_code == 201
     first = (await get(api, "/admin/devices?q=desk")).text
-    assert "60 found, showing 1–50" in first and 'rel="next" href="?q=desk&amp;offset=50"' in first
+    assert "60 found, showing 1\N{EN DASH}50" in first and 'rel="next" href="?q=desk&amp;offset=50"' in first
     second = (await get(api, "/admin/devices?q=desk&offset=50")).text
-    assert "showing 51–60" in second and 'rel="next"' not in second and 'rel="prev"' in second
+    assert "showing 51\N{EN DASH}60" in second and 'rel="next"' not in second and 'rel="prev"' in second
     assert (await get(api, "/admin/devices?limit=0")).status_code == 400
 
 
