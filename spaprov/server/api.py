@@ -6,7 +6,6 @@ OpenAPI document, so the two cannot drift apart.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,20 +18,18 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock
 from spaprov.config.documents import KINDS, device_document, profile_document, user_document
 from spaprov.config.loader import ID_NAME
-from spaprov.config.phone_states import phone_states
-from spaprov.config.site_rule import site_rule_bytes
 from spaprov.live.holder import ConfigHolder
 from spaprov.mac import normalize_mac
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
-from spaprov.rules.impact import impact
 from spaprov.rules.macros import ExpansionTooLarge
+from spaprov.server import api_site
 from spaprov.server.admin_auth import authenticate
+from spaprov.server.api_common import attribution, password_of, session_json
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
-from spaprov.server.impact_json import impact_document
-from spaprov.server.keys import ADMIN, ADMIN_ROLE
-from spaprov.server.listing import MAX_LIMIT, BadPaging, page, paging
+from spaprov.server.keys import ADMIN_ROLE
+from spaprov.server.listing import BadPaging, page, paging
 from spaprov.server.origin import SAFE_METHODS, cross_site_reason
 from spaprov.timespec import parse_since
 
@@ -101,7 +98,7 @@ class Api:
     ) -> None:
         """Record who changed what, durably, before the change is acknowledged."""
         now, client = self.clock(), request.remote
-        detail = f"{what} by {_attribution(request)}"
+        detail = f"{what} by {attribution(request)}"
         await self.mobility.write(
             lambda tx: tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
         )
@@ -301,100 +298,26 @@ class Api:
         key = self._normalise("users", request.match_info["id"])
         if key not in self.holder.config.users:
             raise ApiError(404, "not_found", f"no user {key!r}")
-        password = _password_of(await json_object(request))
+        password = password_of(await json_object(request))
         self.holder.credentials.set_password(key + self.holder.config.site.em_user_domain, password)
         await self._audit_write(request, "admin_password", f"password of user {key}", user_id=key)
         return web.Response(status=204)
-
-    async def _host_password(self, request: web.Request, _: Operation) -> web.Response:
-        """The Digest password of a device's host (phone) user: HOST + the site's domain."""
-        mac = self._normalise("devices", request.match_info["id"])
-        device = self.holder.config.devices.get(mac)
-        if device is None:
-            raise ApiError(404, "not_found", f"no device {mac!r}")
-        password = _password_of(await json_object(request))
-        self.holder.credentials.set_password(
-            device.host_user + self.holder.config.site.em_user_domain, password
-        )
-        what = f"password of host user {device.host_user} of device {mac}"
-        await self._audit_write(request, "admin_host_password", what, user_id=device.host_user, device=mac)
-        return web.Response(status=204)
-
-    async def _lock(self, request: web.Request, operation: Operation) -> web.Response:
-        """PUT locks a user (its file says `locked = true`; active sessions end), DELETE unlocks."""
-        key = self._normalise("users", request.match_info["id"])
-        user = self.holder.config.users.get(key)
-        if user is None:
-            raise ApiError(404, "not_found", f"no user {key!r}")
-        locking = request.method == "PUT"
-        document = user_document(user)
-        if locking:
-            document["locked"] = True
-        else:
-            document.pop("locked", None)
-        await self._save("users", key, document)
-        ended: list[Any] = []
-        if locking:
-            now, client, detail = self.clock(), request.remote, f"locked by {_attribution(request)}"
-            ended = await self.mobility.write(
-                lambda tx: forced_logout(tx, key, now, client=client, detail=detail)
-            )
-        event = "admin_lock" if locking else "admin_unlock"
-        await self._audit_write(request, event, f"user {key}", user_id=key)
-        return web.json_response({"id": key, "locked": locking, "ended": [_session(s) for s in ended]})
-
-    # -- the site's rule ------------------------------------------------------------------------------
-    async def _site_rule(self, request: web.Request, _: Operation) -> web.Response:
-        return web.json_response({"rule": self.holder.config.site.profile_rule})
-
-    async def _site_rule_save(self, request: web.Request, _: Operation) -> web.Response:
-        """Write site.toml's profile_rule (only that key: the file's comments stay); the whole
-        directory must validate with it, as for every other edit."""
-        rule, _kind, _body = await self._rule_request(request)
-        label = "site.toml"
-        try:
-            content = site_rule_bytes((self.holder.root / label).read_bytes(), rule)
-        except (OSError, ValueError) as error:
-            raise ApiError(500, "site_unreadable", f"cannot update {label}: {error}") from None
-        await self._edit({label: content})
-        await self._audit_write(request, "admin_rule", "the site's Profile_Rule")
-        return web.json_response({"rule": self.holder.config.site.profile_rule})
-
-    async def _rule_impact(self, request: web.Request, _: Operation) -> web.Response:
-        """Every device, in its current session state, under the site's rule and `rule`."""
-        rule, kind, body = await self._rule_request(request)
-        if kind is not RuleKind.PROFILE:
-            raise ApiError(400, "bad_request", "the impact preview is for a profile rule")
-        limit = body.get("limit", 200)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= MAX_LIMIT:
-            raise ApiError(400, "bad_request", f"'limit' must be a whole number from 0 to {MAX_LIMIT}")
-        config = self.holder.config
-        try:
-            new = parse(rule)
-            old = parse(config.site.profile_rule)
-        except RuleSyntaxError as error:
-            raise self._syntax(error) from None
-        sessions = await self.mobility.read(lambda tx: tx.sessions(active_only=True))
-        logged_in = {s.device: s.user_id for s in sessions}
-        states = list(phone_states(config, logged_in))
-        result = await asyncio.to_thread(impact, old, new, states)
-        return web.json_response(impact_document(result, limit))
 
     # -- sessions and audit -----------------------------------------------------------------------------
     async def _sessions_list(self, request: web.Request, _: Operation) -> web.Response:
         everything = request.query.get("all") in ("1", "true")
         sessions = await self.mobility.read(lambda tx: tx.sessions(active_only=not everything))
-        return web.json_response({"items": [_session(s) for s in sessions]})
+        return web.json_response({"items": [session_json(s) for s in sessions]})
 
     async def _sessions_logout(self, request: web.Request, _: Operation) -> web.Response:
         target = request.match_info["target"]
-        now, client, detail = self.clock(), request.remote, f"by {_attribution(request)}"
+        now, client, detail = self.clock(), request.remote, f"by {attribution(request)}"
         ended = await self.mobility.write(
             lambda tx: forced_logout(tx, target, now, client=client, detail=detail)
         )
         if not ended:
             raise ApiError(404, "not_found", f"no active session for {target!r}")
-        return web.json_response({"ended": [_session(s) for s in ended]})
+        return web.json_response({"ended": [session_json(s) for s in ended]})
 
     async def _audit(self, request: web.Request, _: Operation) -> web.Response:
         try:
@@ -507,20 +430,20 @@ ROUTES: tuple[Operation, ...] = (
         "PUT",
         "/api/v1/devices/{id}/host_password",
         "device_host_password",
-        Api._host_password,
+        api_site.host_password,
         "Set the password of a device's host (phone) user",
         True,
         "Password",
         204,
     ),
-    Operation("PUT", "/api/v1/users/{id}/lock", "user_lock", Api._lock, "Lock a user", True),
-    Operation("DELETE", "/api/v1/users/{id}/lock", "user_unlock", Api._lock, "Unlock a user", True),
-    Operation("GET", "/api/v1/site/rule", "site_rule", Api._site_rule, "The site's Profile_Rule", False),
+    Operation("PUT", "/api/v1/users/{id}/lock", "user_lock", api_site.lock, "Lock a user", True),
+    Operation("DELETE", "/api/v1/users/{id}/lock", "user_unlock", api_site.lock, "Unlock a user", True),
+    Operation("GET", "/api/v1/site/rule", "site_rule", api_site.site_rule, "The site's Profile_Rule", False),
     Operation(
         "PUT",
         "/api/v1/site/rule",
         "site_rule_save",
-        Api._site_rule_save,
+        api_site.site_rule_save,
         "Save the site's Profile_Rule",
         True,
         "RuleRequest",
@@ -529,7 +452,7 @@ ROUTES: tuple[Operation, ...] = (
         "POST",
         "/api/v1/rules/impact",
         "rule_impact",
-        Api._rule_impact,
+        api_site.rule_impact,
         "Preview a new Profile_Rule: what every device fetches with the site's rule and with it",
         False,
         "RuleRequest",
@@ -550,11 +473,6 @@ ROUTES: tuple[Operation, ...] = (
 )
 
 
-def _attribution(request: web.Request) -> str:
-    """`admin@client`: who made an administrative change, and from where."""
-    return f"{request.get(ADMIN, '?')}@{request.remote}"
-
-
 def _audit_limit(text: str) -> int:
     limit = int(text) if _LIMIT.fullmatch(text) else 0
     if not 1 <= limit <= MAX_AUDIT_LIMIT:
@@ -566,18 +484,6 @@ def _audit_limit(text: str) -> int:
     return limit
 
 
-def _password_of(body: dict[str, Any]) -> str:
-    password = body.get("password")
-    if not isinstance(password, str) or not password:
-        raise ApiError(
-            400,
-            "bad_request",
-            "'password' must be a non-empty string",
-            [{"file": "", "field": "password", "reason": "must not be empty"}],
-        )
-    return password
-
-
 def _refused(refused: EditRefused) -> ApiError:
     details = [{"file": p.file, "field": p.field, "reason": p.reason} for p in refused.problems]
     return ApiError(
@@ -586,15 +492,3 @@ def _refused(refused: EditRefused) -> ApiError:
         f"the change was refused: {len(details)} problem(s); nothing was written",
         details,
     )
-
-
-def _session(session: Any) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "user": session.user_id,
-        "device": session.device,
-        "started": session.started,
-        "last_seen": session.last_seen,
-        "ended": session.ended,
-        "end_reason": session.end_reason,
-    }

@@ -68,7 +68,7 @@ class PhoneFetch:
             return refusal
         if user is not None:
             decision = await self.mobility.mobile_fetch(
-                config.site.mobility, user.user_id, device.mac, client
+                config.site.mobility, user.user_id, device.mac, client, locked=user.locked
             )
             request[POLICY] = decision.reason
             if decision.action is Action.DENY:
@@ -134,8 +134,6 @@ class PhoneFetch:
         user = config.user_for_identity(request[IDENTITY])
         if user is None:
             return None, _text(403, "403: Forbidden: not an extension-mobility user of this site\n")
-        if user.locked:
-            return None, _text(403, "403: Forbidden: this account is locked by an administrator\n")
         return user, None
 
     # -- rendering ----------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
+from spaprov.live.reload import reload_now
 from spaprov.server.app import MOBILITY
-from tests.helpers.site import CONF_ROOM, SPA_AGENT, holder_of
+from tests.helpers.site import CONF_ROOM, SPA_AGENT, flat_profile, holder_of
 from tests.server.test_api import VIEWER, api, assert_error, call
 
 __all__ = ["api"]  # the fixture, re-used
@@ -52,21 +53,55 @@ async def test_lists_search_and_page(api: TestServer) -> None:
         assert_error(await call(api, "GET", f"/api/v1/users?{query}"), 400, "bad_request")
 
 
-async def test_lock_refuses_logins_and_ends_sessions_unlock_restores(api: TestServer, site: Path) -> None:
+ROOM_2 = "0a0b0c0d0000"  # add_devices' first
+
+
+async def phone_fetch(server: TestServer, mac: str, user: str, password: str) -> httpx.Response:
+    agent = SPA_AGENT.replace(CONF_ROOM.upper(), mac.upper()).replace("SPA525G2", "SPA502G")
+    async with httpx.AsyncClient(headers={"User-Agent": agent}) as client:
+        return await client.get(
+            str(server.make_url("/mobilephone.cfg")), auth=httpx.DigestAuth(user, password)
+        )
+
+
+async def test_lock_refuses_logins_and_logs_the_phone_out_unlock_restores(
+    api: TestServer, site: Path
+) -> None:
+    await add_devices(api, 1)
     assert await phone_get(api, "/mobilephone.cfg", "alice@example.com", "1234") == 200
     locked = (await call(api, "PUT", "/api/v1/users/alice/lock")).json()
     assert locked["locked"] is True and [s["user"] for s in locked["ended"]] == ["alice"]
     assert "locked = true" in (site / "users" / "alice.toml").read_text()
     assert (await call(api, "GET", "/api/v1/users/alice")).json()["locked"] is True
-    assert await phone_get(api, "/mobilephone.cfg", "alice@example.com", "1234") == 403
+    # Her phone is told to log out (back to its host profile), not left on her profile.
+    told = await phone_fetch(api, CONF_ROOM, "alice@example.com", "1234")
+    assert told.status_code == 200 and flat_profile(told.content)["EM_Login_State"] == "host"
+    refused = await phone_fetch(api, ROOM_2, "alice@example.com", "1234")  # a new login anywhere
+    assert refused.status_code == 403 and "locked" in refused.text
+    assert (await call(api, "GET", "/api/v1/sessions")).json()["items"] == []
     assert (await call(api, "DELETE", "/api/v1/users/alice/lock")).json()["locked"] is False
     assert "locked" not in (site / "users" / "alice.toml").read_text()
-    assert await phone_get(api, "/mobilephone.cfg", "alice@example.com", "1234") == 200
+    assert (await phone_fetch(api, ROOM_2, "alice@example.com", "1234")).status_code == 200
     assert_error(await call(api, "PUT", "/api/v1/users/nobody/lock"), 404, "not_found")
     assert_error(await call(api, "PUT", "/api/v1/users/alice/lock", auth=VIEWER), 403, "forbidden")
     await api.app[MOBILITY].drain()
     audit = (await call(api, "GET", "/api/v1/audit?user=alice&event=admin_lock")).json()["items"]
     assert [e["event"] for e in audit] == ["admin_lock"]
+    denied = (await call(api, "GET", "/api/v1/audit?user=alice&event=denied")).json()["items"]
+    assert [(e["device"], e["detail"]) for e in denied] == [(ROOM_2, "the account is locked")]
+
+
+async def test_a_lock_written_in_the_file_also_logs_the_phone_out(api: TestServer, site: Path) -> None:
+    assert await phone_get(api, "/mobilephone.cfg", "alice@example.com", "1234") == 200
+    with (site / "users" / "alice.toml").open("a") as file:
+        file.write("locked = true\n")
+    await reload_now(holder_of(api))
+    assert holder_of(api).config.users["alice"].locked
+    told = await phone_fetch(api, CONF_ROOM, "alice@example.com", "1234")
+    assert told.status_code == 200 and flat_profile(told.content)["EM_Login_State"] == "host"
+    await api.app[MOBILITY].drain()
+    (forced,) = (await call(api, "GET", "/api/v1/audit?event=forced_logout")).json()["items"]
+    assert (forced["user"], forced["detail"]) == ("alice", "the account is locked")
 
 
 async def test_a_host_users_password_is_set_through_its_device(api: TestServer) -> None:
