@@ -71,11 +71,32 @@ def search_text(config: Config, kind: str, key: str) -> str:
     return key
 
 
+class _Index:
+    """The sorted ids and their search texts of one configuration, built on first use: the
+    configuration is immutable, so they hold until a reload replaces it."""
+
+    def __init__(self) -> None:
+        self._config: Config | None = None
+        self._kinds: dict[str, tuple[list[str], list[str]]] = {}
+
+    def of(self, config: Config, kind: str) -> tuple[list[str], list[str]]:
+        if config is not self._config:
+            self._config, self._kinds = config, {}
+        found = self._kinds.get(kind)
+        if found is None:
+            table: Mapping[str, object] = getattr(config, kind)
+            keys = sorted(table)
+            found = self._kinds[kind] = (keys, [search_text(config, kind, key) for key in keys])
+        return found
+
+
+_INDEX = _Index()
+
+
 def page(config: Config, kind: str, text: str, offset: int, limit: int | None) -> Page:
-    table: Mapping[str, object] = getattr(config, kind)
-    keys = sorted(table)
+    keys, texts = _INDEX.of(config, kind)
     if text:
         needle = text.lower()
-        keys = [key for key in keys if needle in search_text(config, kind, key)]
+        keys = [key for key, haystack in zip(keys, texts, strict=True) if needle in haystack]
     end = None if limit is None else offset + limit
     return Page(tuple(keys[offset:end]), len(keys), offset, limit)
