@@ -139,3 +139,20 @@ async def test_audit_filters(api: TestServer) -> None:
     assert "1 entry, newest first" in text and "user bob by admin@" in text
     assert "0 entries" in (await get(api, "/admin/audit?event=admin_lock&user=alice")).text
     assert 'id="audit-error"' in (await get(api, "/admin/audit?device=zz")).text
+
+
+async def test_the_overview_counts_logins_failures_and_lockouts(api: TestServer) -> None:
+    from spaprov.server.app import MOBILITY
+    from tests.helpers.site import SPA_AGENT
+
+    async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}) as client:
+        url = str(api.make_url("/mobilephone.cfg"))
+        assert (await client.get(url, auth=httpx.DigestAuth("alice@example.com", "1234"))).status_code == 200
+        for _ in range(5):  # the site's max_failures: the fifth starts a lockout
+            await client.get(url, auth=httpx.DigestAuth("bob@example.com", "wrong"))
+    await api.app[MOBILITY].drain()
+    text = (await get(api, "/admin")).text
+    figures = dict(re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', text))
+    assert figures["Logins"] == "1" and figures["Lockouts"] == "1"
+    assert int(figures["Failed logins"]) >= 1  # repeats from one client fold into one audit row
+    assert "<strong>ok</strong>" in text and 'Active sessions</dt><dd><a href="/admin/sessions">1</a>' in text
