@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test lint bench install
+.PHONY: serve test lint bench install docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check spaprov tests bench
-	$(BIN)/ruff format --check spaprov tests bench
+	$(BIN)/ruff check spaprov tests bench docs/hooks
+	$(BIN)/ruff format --check spaprov tests bench docs/hooks
 	$(BIN)/mypy
 
 bench: install
@@ -33,3 +33,9 @@ bench: install
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/storm.py
+
+# The documentation site, into build/site: strict (any warning, a broken link or anchor included,
+# fails); the API reference is generated from the server's OpenAPI document as it builds.
+docs: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/mkdocs build --strict

@@ -127,7 +127,9 @@ def test_lint_exits_1_with_warnings_and_0_when_clean() -> None:
     noisy = run("rule", "lint", "($SWVER < 7.5.2b)? [--uid $MUID --pwd secret] http://x/a | /b")
     assert noisy.returncode == 1
     assert "[xml-escape]" in noisy.stdout and "[literal-password]" in noisy.stdout
-    assert run("rule", "lint", "https://x/a.cfg").returncode == 0
+    assert run("rule", "lint", "https://x/a.cfg?mac=$MA").returncode == 0
+    unidentified = run("rule", "lint", "https://x/a.cfg")
+    assert unidentified.returncode == 1 and "[unidentified-phone]" in unidentified.stdout
 
 
 def test_fmt_prints_the_canonical_rule() -> None:

@@ -21,7 +21,7 @@ from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
-from spaprov.config.schema import RouteKind
+from spaprov.config.schema import Config, RouteKind
 from spaprov.live.holder import SERVER_STARTED_ENV, WORKER_NONCE_SECRET_ENV
 from spaprov.live.site_record import SITE_RECORD_ENV
 from spaprov.logsafe import install_redaction
@@ -102,6 +102,7 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
         return EXIT_FAILED
     if announce:
         _warn_misdirected(app[HOLDER].config.site.profile_rule, args.host, args.port)
+        _advise(app[HOLDER].config)
     scheme = "https" if context else "http"
     where = f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}"
     web.run_app(
@@ -122,6 +123,14 @@ def _warn_misdirected(profile_rule: str, host: str, port: int) -> None:
 
     for warning in misdirected(profile_rule, host, port):
         logging.getLogger("spaprov.serve").warning("%s", warning)
+
+
+def _advise(config: Config) -> None:
+    """Say once, at start-up, what the site will do badly on some phones (it is served anyway)."""
+    from spaprov.profiles.advice import startup_advice
+
+    for line in startup_advice(config):
+        logging.getLogger("spaprov.serve").warning("%s", line)
 
 
 def _recover(profiles: Path) -> bool:
@@ -158,6 +167,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
     _warn_misdirected(config.site.profile_rule, args.host, args.port)
+    _advise(config)
     try:
         # Created and migrated here, once: N workers creating one fresh database at the same
         # moment raced ("database is locked", one worker exited and took the others down).
@@ -230,6 +240,9 @@ def run_render(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_FAILED
-    body = ProfileBuilder(Renderer()).build(config, kind, device, user=user, secure=args.secure)
+    builder = ProfileBuilder(Renderer())
+    for misfit in builder.misfits(config, kind, device, user):  # stdout stays the exact profile
+        print(f"spaprov render: warning: {misfit}", file=sys.stderr)
+    body = builder.build(config, kind, device, user=user, secure=args.secure)
     sys.stdout.write(body.decode("ascii"))
     return EXIT_OK

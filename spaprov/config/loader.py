@@ -17,8 +17,8 @@ from typing import Any
 
 from spaprov.config.errors import ConfigError, Problem
 from spaprov.config.file_modes import warn_readable_secrets
-from spaprov.config.line_keys import checked_line_key
-from spaprov.config.models import MAX_LINE_KEYS, MODELS
+from spaprov.config.line_keys import LABEL_FORBIDDEN, checked_line_key
+from spaprov.config.models import MAX_KEY, MAX_LINE_KEYS, MODELS
 from spaprov.config.reader import TableReader
 from spaprov.config.routes import RouteError, routes_from_rule
 from spaprov.config.schema import (
@@ -39,6 +39,7 @@ from spaprov.config.schema import (
 )
 from spaprov.mac import MAC_DIGITS, normalize_mac
 from spaprov.rules import RuleSyntaxError, lint
+from spaprov.rules.lint import ADVISORY
 from spaprov.transaction import JOURNAL, interrupted_message, pending_journal
 
 _ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -285,7 +286,9 @@ def _routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
         return ()
     served = {route.path: route.kind != "default" for route in routes}
     for warning in lint(site.profile_rule, served_paths=served):
-        if warning.code not in site.rule_lint_ignore:
+        # Advisory warnings never refuse a site (`serve` logs them at start-up): a site whose
+        # phones all state their MAC in the User-Agent is served well without $MA.
+        if warning.code not in site.rule_lint_ignore and warning.code not in ADVISORY:
             problems.append(
                 Problem(
                     "site.toml",
@@ -297,9 +300,12 @@ def _routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
 
 
 # -- devices, users, EM profiles -----------------------------------------------------------------------
-def _content(reader: TableReader, max_keys: int) -> ProfileContent:
+def _content(reader: TableReader, max_lines: int, max_keys: int) -> ProfileContent:
+    """Lines sit on line keys 1..max_lines; BLF/service keys may go on past them, onto the
+    attendant consoles' keys (max_keys: spaprov.config.models.PhoneModel.max_key)."""
+
     def line(r: TableReader) -> Line | None:
-        number = r.integer("number", 0, minimum=1, maximum=max_keys, required=True)
+        number = r.integer("number", 0, minimum=1, maximum=max_lines, required=True)
         user_id = r.text("user_id", required=True, pattern=_EXTENSION, pattern_hint="a SIP user id")
         item = Line(
             number,
@@ -319,6 +325,13 @@ def _content(reader: TableReader, max_keys: int) -> ProfileContent:
             r.text("name", required=True, max_length=64),
             r.text("number", required=True, pattern=_EXTENSION, pattern_hint="a number to dial"),
         )
+        # On a model without Speed_Dial_n the dial becomes a key's Extended_Function (nme=name).
+        if (found := LABEL_FORBIDDEN.search(item.name)) is not None:
+            r.problem(
+                "name",
+                f"{item.name!r} contains {found.group()!r}, which would change a key's Extended_Function",
+            )
+            return None
         return item if slot else None
 
     def key(r: TableReader) -> LineKey | None:
@@ -368,12 +381,12 @@ def _device(stem: str, reader: TableReader) -> Device:
         host_user=reader.text("host_user", required=True, pattern=ID_NAME, pattern_hint="a user id"),
         em_enabled=reader.boolean("em_enabled", True),
         host_password=reader.text("host_password", "", max_length=128),
-        content=_content(reader, model.line_keys),
+        content=_content(reader, model.line_keys, model.max_key),
     )
 
 
 def _em_profile(stem: str, reader: TableReader) -> EmProfile:
-    return EmProfile(stem, _content(reader, MAX_LINE_KEYS))
+    return EmProfile(stem, _content(reader, MAX_LINE_KEYS, MAX_KEY))
 
 
 def _user(stem: str, reader: TableReader) -> User:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -132,6 +134,8 @@ class Route:
     kind: RouteKind
     path: str  # as in the rule, macros included
     pattern: str  # the path with {mac} for $MA/$MAU and {mac:colons} for $MAC
+    # The query with {mac}/{mac:colons} when the MAC travels there (`/x.cfg?mac=$MA`), else "".
+    query_pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,17 @@ class Config:
     em_profiles: MappingProxyType[str, EmProfile]
     routes: tuple[Route, ...]
     fingerprint: str = field(default="", compare=False)  # of the files it was read from
+
+    @cached_property
+    def _host_devices(self) -> Mapping[str, Device]:
+        domain = self.site.em_user_domain
+        return MappingProxyType({device.host_user + domain: device for device in self.devices.values()})
+
+    def device_for_host_identity(self, identity: str) -> Device | None:
+        """The device whose host user a Digest identity `<host_user><EM_User_Domain>` is (host
+        users are unique per device, as the loader checks): how a host fetch from a phone that
+        states no MAC (the SPA525G's User-Agent) is identified."""
+        return self._host_devices.get(identity)
 
     def user_for_identity(self, identity: str) -> User | None:
         """The mobility user a Digest identity `<id><EM_User_Domain>` names, if any."""

@@ -64,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
     "Document": {
         "type": "object",
         "description": "The fields of the TOML file, as JSON "
-        "(see README: the profile directory); the id field (mac, id or name) names it.",
+        "(see docs/administration/index.md, the profile directory); the id field (mac, id or name) names it.",
         "additionalProperties": True,
     },
     "Password": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}},

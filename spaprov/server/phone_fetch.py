@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from spaprov.config.schema import Config, Device, User
+from spaprov.config.schema import Config, Device, Route, User
 from spaprov.live.cache import RenderCache, Rendered
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.reload import catch_up
@@ -37,7 +37,7 @@ class PhoneFetch:
         # One configuration for the whole request: a reload may land while we await the state
         # store, and a profile rendered from the old devices must not be cached as the new one.
         generation, config = self.holder.generation, self.holder.config
-        matched = self.holder.match(request.path)
+        matched = self.holder.match(request.path, request.query_string)
         if matched is None:
             return _text(404, "404: Not Found\n")
         route, path_mac = matched
@@ -48,7 +48,7 @@ class PhoneFetch:
                 refusal = await refusal.result()
             if refusal is not None:
                 return refusal
-        device, refusal = self._device(request, config, path_mac)
+        device, refusal = self._device(request, config, route, path_mac)
         if refusal is not None:
             return refusal
         assert device is not None
@@ -88,18 +88,31 @@ class PhoneFetch:
         return _conditional(request, rendered)
 
     async def other_method(self, request: web.Request) -> web.StreamResponse:
-        if self.holder.match(request.path) is None:
+        if self.holder.match(request.path, request.query_string) is None:
             return _text(404, "404: Not Found\n")
         return _text(405, "405: Method Not Allowed\n", headers={"Allow": ALLOWED})
 
     # -- who is asking ------------------------------------------------------------------------------
     def _device(
-        self, request: web.Request, config: Config, path_mac: str | None
+        self, request: web.Request, config: Config, route: Route, path_mac: str | None
     ) -> tuple[Device | None, web.Response | None]:
+        """The phone asking: by the MAC in the path or query, else in the User-Agent, else (on a
+        host route, already authenticated) by its Digest user, which is one device's own host
+        user.  The SPA525G states no MAC in its User-Agent (`Cisco/SPA525G-7.4.7 (CBT141900G7)`,
+        [WAZO] common.py), so on a route without $MA only its host fetch can be identified."""
         from_agent = mac_from_user_agent(request.headers.get("User-Agent", ""))
         mac = normalize_mac(path_mac) if path_mac else (from_agent[0] if from_agent else None)
+        if mac is None and route.kind == "host":
+            host_device = config.device_for_host_identity(request[IDENTITY])
+            if host_device is None:
+                return None, _text(403, "403: Forbidden: these are not a phone's host credentials\n")
+            mac = host_device.mac
         if mac is None:
-            return None, _text(400, "400: Bad Request: no MAC address in the path or the User-Agent\n")
+            return None, _text(
+                400,
+                "400: Bad Request: no MAC address in the path, the query or the User-Agent "
+                "(put $MA in the rule's URL)\n",
+            )
         request[DEVICE] = mac
         device = config.devices.get(mac)
         if device is None:
