@@ -17,7 +17,7 @@ from tests.server.test_api import VIEWER, api, assert_error, call
 
 __all__ = ["api"]  # the fixture, re-used
 
-SEED_MOBILE = "http://127.0.0.1:8080/mobilephone.cfg"
+SEED_MOBILE = f"http://127.0.0.1:8080/mobilephone.cfg?mac={CONF_ROOM}"  # the sample rule's URL
 
 
 async def phone_get(server: TestServer, path: str, user: str, password: str) -> int:
@@ -150,7 +150,7 @@ async def test_impact_preview_counts_the_phones_that_change(api: TestServer) -> 
     assert (answer["devices"], answer["changed"]) == (4, 1)  # only the phone alice is on
     (item,) = answer["items"]
     assert item["mac"] == CONF_ROOM and item["old"] == {"url": SEED_MOBILE, "kind": "mobile", "error": None}
-    assert item["new"]["url"] == "http://127.0.0.1:8080/em/mobile.cfg"
+    assert item["new"]["url"] == SEED_MOBILE.replace("/mobilephone.cfg", "/em/mobile.cfg")
     assert sum(t["devices"] for t in answer["transitions"]) == 4
     host_only = rule.split(" | ", 1)[1]  # no mobile alternative: alice's phone fetches its host profile
     answer = (await call(api, "POST", "/api/v1/rules/impact", {"rule": host_only})).json()
