@@ -12,9 +12,10 @@ from spaprov.rules.lint import ADVISORY
 
 def rule_advice(config: Config) -> list[str]:
     """The site rule's advisory warnings, `site.toml: profile_rule: line:col: warning: … [code]`."""
+    served = {route.path: route.kind != "default" for route in config.routes}
     return [
         f"site.toml: profile_rule: {warning}"
-        for warning in lint(config.site.profile_rule)
+        for warning in lint(config.site.profile_rule, served_paths=served)
         if warning.code in ADVISORY and warning.code not in config.site.rule_lint_ignore
     ]
 

@@ -41,8 +41,9 @@ def lint(
     """Warnings for `rule`, sorted by position.
 
     `served_paths`, when given, maps each path the spaprov server serves to whether it requires
-    Digest credentials; alternatives are then checked against it.  Raises RuleSyntaxError for
-    rule text that does not parse.
+    Digest credentials; alternatives are then checked against it (unserved paths, missing
+    credentials, and routes that cannot identify a phone sending no MAC in its User-Agent).
+    Raises RuleSyntaxError for rule text that does not parse.
     """
     if isinstance(rule, str):
         rule = parse(rule, kind)
@@ -74,9 +75,9 @@ def _check(rule: Rule, served_paths: Mapping[str, bool] | None) -> Iterator[Lint
                 yield from _check_comparison(comparison)
         yield from _check_macros(alternative)
         yield from _check_credentials(alternative)
-        if rule.kind is RuleKind.PROFILE:
-            yield from _check_identifies_phone(alternative)
         if served_paths is not None:
+            if rule.kind is RuleKind.PROFILE:
+                yield from _check_identifies_phone(alternative, served_paths)
             yield from _check_route(alternative, served_paths)
 
 
@@ -196,13 +197,16 @@ def _check_credentials(alternative: Alternative) -> Iterator[LintWarning]:
         )
 
 
-def _check_identifies_phone(alternative: Alternative) -> Iterator[LintWarning]:
-    """A URL with no $MA/$MAU/$MAC in its path or query names no phone: the server must find
-    the MAC in the User-Agent, and some firmware leaves it out (the SPA525G sends
+def _check_identifies_phone(
+    alternative: Alternative, served_paths: Mapping[str, bool]
+) -> Iterator[LintWarning]:
+    """A spaprov route with no $MA/$MAU/$MAC in its path or query names no phone: the server
+    must find the MAC in the User-Agent, and some firmware leaves it out (the SPA525G sends
     `Cisco/SPA525G-7.4.7 (CBT141900G7)`, [WAZO] common.py).  A host fetch (`--uid $PUID…`) is
-    identified by its Digest user instead, so it needs no MAC."""
+    identified by its Digest user instead, so it needs no MAC.  URLs the site does not serve
+    (a static file on another server, the same for every phone) need no phone named."""
     url = alternative.url
-    if url is None:
+    if url is None or served_path(url.text)[1] not in served_paths:
         return
     options = alternative.options
     if options is not None and options.uid is not None and "PUID" in options.uid.macro_names:

@@ -56,9 +56,24 @@ def _calls(path: Path, name: str, position: int) -> list[ast.expr]:
     return found
 
 
+def _module_constants(path: Path) -> dict[str, object]:
+    """NAME = "literal" assignments at the top of a module (codes named once, used by name)."""
+    constants: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    constants[target.id] = node.value.value
+    return constants
+
+
 def lint_codes() -> set[str]:
     codes = set()
+    constants = _module_constants(RULES / "lint.py")
     for argument in _calls(RULES / "lint.py", "_warn", 1):
+        if isinstance(argument, ast.Name) and argument.id in constants:
+            codes.add(str(constants[argument.id]))
+            continue
         assert isinstance(argument, ast.Constant), ast.dump(argument)
         codes.add(str(argument.value))
     return codes

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spaprov.rules import lint
+from spaprov.rules import lint, parse
+from spaprov.rules.urls import served_path
 
 CLEAN = (
     '("$EMS" eq "mobile" and "$MUID" ne "" and "$MPWD" ne "")? [--uid $MUID$PDOM --pwd $MPWD] '
@@ -86,9 +87,14 @@ def test_trigger_conditions_are_linted() -> None:
     ],
 )
 def test_urls_that_cannot_identify_a_phone(text: str, flagged: list[int]) -> None:
-    warnings = [w for w in lint(text) if w.code == "unidentified-phone"]
+    served = {served_path(a.url.text)[1]: False for a in parse(text).alternatives if a.url is not None}
+    warnings = [w for w in lint(text, served_paths=served) if w.code == "unidentified-phone"]
     assert len(warnings) == len(flagged), warnings
     assert all("SPA525G" in w.message and "$MA" in w.message for w in warnings)
+    # Without a site, or for a URL the site does not serve (a static file on another server,
+    # the same for every phone), there is no phone to name.
+    assert not [w for w in lint(text) if w.code == "unidentified-phone"]
+    assert not [w for w in lint(text, served_paths={"/other.cfg": False}) if w.code == "unidentified-phone"]
 
 
 def test_only_profile_rules_are_checked_for_a_phone_id() -> None:
