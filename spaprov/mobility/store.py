@@ -236,6 +236,12 @@ class Transaction:
             args.append(device)
         return self._sessions(" AND ".join(clauses), *args)
 
+    def audit_counts(self, *, since: float) -> dict[str, int]:
+        """How many entries of each event were recorded since `since` (rows: a folded row of
+        repeated failures counts once)."""
+        rows = self._db.execute("SELECT event, COUNT(*) FROM audit WHERE at >= ? GROUP BY event", (since,))
+        return {str(event): int(count) for event, count in rows}
+
     def audit_entries(
         self,
         *,

@@ -117,4 +117,6 @@ def test_audit_entries_filter_by_event_user_and_device(state_url: str) -> None:
         assert [e.at for e in tx.audit_entries(device="001122334455")] == [4.0, 2.0, 1.0]
         assert [e.at for e in tx.audit_entries(event="login", user_id="bob", device="00aabbccddee")] == [3.0]
         assert tx.audit_entries(event="login", device="001122334455", since=2.0) == []
+        assert tx.audit_counts(since=0.0) == {"login": 2, "failed_auth": 1, "lockout": 1}
+        assert tx.audit_counts(since=2.5) == {"login": 1, "lockout": 1}
     store.close()
