@@ -47,11 +47,14 @@ def device_document(device: Device, *, secrets: bool = True) -> dict[str, Any]:
 
 
 def user_document(user: User) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "display_name": user.display_name,
         "em_profiles": list(user.em_profiles),
         "default_profile": user.default_profile,
     }
+    if user.locked:  # only when set: an unlocked user's file does not grow a `locked = false`
+        document["locked"] = True
+    return document
 
 
 def profile_document(profile: EmProfile, *, secrets: bool = True) -> dict[str, Any]:

@@ -425,7 +425,8 @@ def _em_profile(stem: str, reader: TableReader) -> EmProfile:
 def _user(stem: str, reader: TableReader) -> User:
     profiles = reader.strings("em_profiles", required=True)
     default = reader.text("default_profile", profiles[0] if profiles else "")
-    return User(stem, reader.text("display_name", stem, max_length=64), profiles, default)
+    display_name = reader.text("display_name", stem, max_length=64)
+    return User(stem, display_name, profiles, default, reader.boolean("locked", False))
 
 
 def _cross_check(

@@ -80,6 +80,7 @@ class User:
     display_name: str
     em_profiles: tuple[str, ...]
     default_profile: str
+    locked: bool = False  # an administrator locked the account: no phone login until unlocked
 
 
 @dataclass(frozen=True)

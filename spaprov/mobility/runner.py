@@ -13,7 +13,16 @@ from typing import TypeVar
 from spaprov.clock import Clock
 from spaprov.config.schema import MobilityPolicy
 from spaprov.mobility.audit_writer import AuditWriter
-from spaprov.mobility.policy import Action, Decision, expire_sessions, logged_out, login, peek, resume
+from spaprov.mobility.policy import (
+    Action,
+    Decision,
+    expire_sessions,
+    locked_out,
+    logged_out,
+    login,
+    peek,
+    resume,
+)
 from spaprov.mobility.store import Session, StateStore, Transaction
 
 T = TypeVar("T")
@@ -50,8 +59,12 @@ class Mobility:
     async def write(self, work: Callable[[Transaction], T]) -> T:
         return await self._run(work)
 
-    async def mobile_fetch(self, policy: MobilityPolicy, user_id: str, device: str, client: str) -> Decision:
+    async def mobile_fetch(
+        self, policy: MobilityPolicy, user_id: str, device: str, client: str, *, locked: bool = False
+    ) -> Decision:
         now = self._clock()
+        if locked:  # rare: decided in a writing transaction every time
+            return await self._run(lambda tx: locked_out(tx, user_id, device, client, now))
         # Most mobile fetches are a logged-in phone resyncing: decided by a read, no write lock.
         seen = await self._run(lambda tx: peek(tx, policy, user_id, device, now), write=False)
         if seen is not None:

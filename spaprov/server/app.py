@@ -32,8 +32,8 @@ from spaprov.mobility import (
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.push.service import ResyncPusher
 from spaprov.server.admin_auth import require_admin
-from spaprov.server.admin_page import AdminPage
 from spaprov.server.api import Api
+from spaprov.server.console import Console
 from spaprov.server.em_password import EmPassword
 from spaprov.server.listen_check import misdirected
 from spaprov.server.metrics import Metrics
@@ -140,7 +140,7 @@ def create_app(
         app.cleanup_ctx.append(_pushing(pusher))
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
-    AdminPage(holder, accounts).register(app)
+    Console(holder, accounts, mobility, metrics, listen, clock).register(app)
     MetricsPage(holder, accounts, metrics, cache, mobility).register(app)
     EmPassword(holder, mobility, clock).register(app)
     app.router.add_get("/{tail:.*}", phone_fetch.get)

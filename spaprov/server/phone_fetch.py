@@ -76,7 +76,7 @@ class PhoneFetch:
             self.on_seen(device.mac, request.remote)
         if user is not None:
             decision = await self.mobility.mobile_fetch(
-                config.site.mobility, user.user_id, device.mac, client
+                config.site.mobility, user.user_id, device.mac, client, locked=user.locked
             )
             request[POLICY] = decision.reason
             if decision.action is Action.DENY:
