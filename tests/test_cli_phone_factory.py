@@ -16,7 +16,7 @@ import pytest
 from tests.helpers.cli import Served, serve
 from tests.helpers.mobility import ROOM_2, make_site
 from tests.helpers.phones import self_signed
-from tests.helpers.site import free_port
+from tests.helpers.site import copy_sample, free_port
 
 
 def free_udp_port() -> int:
@@ -145,3 +145,29 @@ def test_zero_touch_journey_against_serve_subprocesses(tmp_path: Path) -> None:
         pushed = rest[rest.index("pushed resync (SIP NOTIFY): ok") :]
         assert 'state host, line 1 1000 "Conference Room 1"' in pushed
         assert "host-secret" not in output and not re.search(r"\b1234\b", output)
+
+
+def test_host_credentials_given_on_the_phone_authenticate_after_a_tftp_bootstrap(tmp_path: Path) -> None:
+    """The sample site (plain HTTP, host credentials not delivered): an administrator who puts the
+    host user on the phone by hand reaches the host profile, because the TFTP bootstrap profile
+    already carries EM_User_Domain (without it the phone sent `conf-room-1` and got 401)."""
+    port, tftp = free_port(), free_udp_port()
+    site = copy_sample(tmp_path / "site")
+    site_toml = site / "site.toml"
+    site_toml.write_text(site_toml.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+    state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    for _ in serve("--profiles", str(site), "--state", state, "--tftp", f"127.0.0.1:{tftp}", port=port):
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "spaprov", "phone", "--tftp", f"127.0.0.1:{tftp}"),
+                *("--mac", "001122334455", "--host-user", "conf-room-1", "--password-stdin"),
+                *("login", "alice"),
+            ],
+            capture_output=True,
+            text=True,
+            input="host-secret\n1234\n",
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "hostphone.cfg?mac=001122334455 -> 200" in done.stdout
+    assert "mobilephone.cfg?mac=001122334455 -> 200" in done.stdout

@@ -108,11 +108,14 @@ async def test_tftp_hpa_gets_the_model_bootstrap(
     assert got == expected_bootstrap(site, model), output
     params = flat_profile(got)
     assert params["Profile_Rule"] == load_profile_directory(site).site.profile_rule
-    # nothing secret, nothing per user: only the rule and the resync timers
+    # nothing secret, nothing per user: the rule, the resync timers and the site's user domain
+    # (so host credentials given on the phone authenticate as id@domain at once)
     assert set(params) == {
         "Provision_Enable", "Resync_On_Reset", "Resync_Random_Delay", "Resync_Periodic",
-        "Resync_Error_Retry_Delay", "Resync_From_SIP", "Profile_Rule",
+        "Resync_Error_Retry_Delay", "Resync_From_SIP", "EM_User_Domain", "Profile_Rule",
     }  # fmt: skip
+    assert params["EM_User_Domain"] == load_profile_directory(site).site.em_user_domain
+    assert got.startswith(b'<?xml version="1.0" standalone="yes"?>')
 
 
 @needs_tftp_hpa
