@@ -59,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from spaprov.server.access_log import configure_serve_logging
+
+    configure_serve_logging(args.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction()
     try:
         # Resolved once, here: --workers children get it through multiprocessing's pipe (spawn
@@ -81,6 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) -> int:
     from spaprov.server.app import HOLDER, create_app
+    from spaprov.server.event_loop import new_event_loop
 
     context = None
     if args.tls_cert:
@@ -106,6 +109,7 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     where = f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}"
     web.run_app(
         app,
+        loop=new_event_loop(),
         host=args.host,
         port=args.port,
         ssl_context=context,
@@ -137,9 +141,9 @@ def _recover(profiles: Path) -> bool:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
-    )
+    from spaprov.server.access_log import configure_serve_logging
+
+    configure_serve_logging(args.log_level, "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
     install_redaction()
     sys.exit(_serve_one(args, reuse_port=True, announce=False))
 
