@@ -19,6 +19,7 @@ state thread as before.
 
 from __future__ import annotations
 
+import asyncio
 from typing import NamedTuple
 
 from spaprov.config.schema import MobilityPolicy
@@ -39,6 +40,7 @@ class SessionView:
         self._store = store
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._token: ChangeToken | None = None  # the store's state every entry was read at
+        self._now: ChangeToken | None = None  # the store's token read in this loop iteration
         self.hits = 0
 
     def lookup(self, policy: MobilityPolicy, user_id: str, device: str, now: float) -> Decision | None:
@@ -48,14 +50,32 @@ class SessionView:
             return None
         if entry.policy is not policy and entry.policy != policy:
             return None
-        token = self._store.change_token()
-        if token is None:  # busy, or no token: ask the store
+        seen = self._now or self._current_token()
+        if seen is None:  # busy, or no token: ask the store
             return None
+        token = (seen[0], self._store.local_writes)  # this process's own writes: at once, always
         if token != self._token:
             self.clear()
             return None
         self.hits += 1
         return entry.decision
+
+    def _current_token(self) -> ChangeToken | None:
+        """The store's token, read once per event-loop iteration: the requests that one iteration
+        handles all arrived before it started (their bytes were read before), and the token is
+        read after that, so each of them sees every commit of another process that came before
+        it.  (This process's writes are counted in `local_writes`, read on every lookup.)"""
+        token = self._store.change_token()
+        if token is not None:
+            try:
+                asyncio.get_running_loop().call_soon(self._forget_token)
+            except RuntimeError:  # no loop: read it each time
+                return token
+            self._now = token
+        return token
+
+    def _forget_token(self) -> None:
+        self._now = None
 
     def remember(
         self, policy: MobilityPolicy, user_id: str, device: str, decision: Decision, token: ChangeToken | None
@@ -79,7 +99,7 @@ class SessionView:
 
     def clear(self) -> None:
         self._entries.clear()
-        self._token = None
+        self._token = self._now = None
 
     def __len__(self) -> int:
         return len(self._entries)

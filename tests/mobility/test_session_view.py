@@ -4,6 +4,7 @@ answered without the state thread, and a session ended by anyone (this process, 
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,8 @@ async def test_a_logout_by_another_process_is_seen_at_once(mobility: Counting, p
         "store = SqliteStateStore(sys.argv[1])\n"
         "with store.transaction() as tx:\n    assert forced_logout(tx, 'alice', 1_000_001.0)\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)
+    # The command runs while the server goes on serving (the loop is not blocked meanwhile).
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-c", script, str(path)], check=True, timeout=60)
     decision = await mobility.mobile_fetch(POLICY, "alice", PHONE, "c")
     assert (decision.action, decision.reason) == (Action.LOGOUT, "forced_logout")
     assert mobility.view.hits == 1
