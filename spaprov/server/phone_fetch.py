@@ -156,10 +156,9 @@ class PhoneFetch:
 
 
 def _conditional(request: web.Request, rendered: Rendered) -> web.Response:
-    headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
     if _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=rendered.body, content_type="text/xml", charset="us-ascii", headers=headers)
+        return web.Response(status=304, headers={"ETag": rendered.etag, "Cache-Control": "private, no-cache"})
+    return web.Response(body=rendered.body, headers=rendered.headers)
 
 
 def _etag_matches(header: str, etag: str) -> bool:
