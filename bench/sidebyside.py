@@ -424,16 +424,19 @@ def start_bare(docs: Path, htdigest: Path, core: int) -> Server:
     return Server("bare aiohttp + minimal Digest", port, process)
 
 
-def start_spaprov(site: Path, core: int, log: Path, log_level: str) -> Server:
+def start_spaprov(site: Path, core: int, log: Path, log_level: str, tree: Path = ROOT) -> Server:
+    """spaprov serve from the source tree `tree` (another checkout: a before/after comparison)."""
     port = free_port()
     command = [
         "taskset", "-c", str(core), sys.executable, "-m", "spaprov", "serve", "--profiles", str(site),
         "--port", str(port), "--log-level", log_level,
     ]  # fmt: skip
     with log.open("ab") as sink:  # the access log goes to a real file, as in production
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=sink)
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     wait_for(port, process, "spaprov")
-    return Server(f"spaprov 1 worker ({log_level} log)", port, process)
+    label = "" if tree == ROOT else f" from {tree.name}"
+    return Server(f"spaprov 1 worker ({log_level} log){label}", port, process)
 
 
 def render_profiles(site: Path, docs: Path) -> None:
@@ -464,6 +467,11 @@ def main() -> None:
     )
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
+    parser.add_argument(
+        "--also-tree",
+        type=Path,
+        help="another spaprov source tree to measure too (before/after), e.g. `git archive main` unpacked",
+    )
     args = parser.parse_args()
     workloads = [w for w in args.workloads.split(",") if w in RUNNERS]
     print(
@@ -484,6 +492,12 @@ def main() -> None:
             start_bare(docs, htdigest, args.server_core),
             start_spaprov(site, args.server_core, workdir / "spaprov.log", args.log_level),
         ]
+        if args.also_tree:
+            other = workdir / "site-other"
+            shutil.copytree(ROOT / "sample_profiles", other)
+            tree = args.also_tree.resolve()
+            log = workdir / "other.log"
+            servers.append(start_spaprov(other, args.server_core, log, args.log_level, tree))
         results: dict[tuple[str, str], list[Result]] = {}
         try:
             for server in servers:  # alice logs in on the phone once: the runs measure resyncs
@@ -544,7 +558,7 @@ def report(
         f"{min(median(s.name, w, 'client_ceiling') for s in servers):,.0f}" for w in workloads
     )
     print(f"load generator ceiling (units per CPU-second it spent, lowest): {ceiling}")
-    apache, bare, ours = (s.name for s in servers)
+    apache, bare, ours = (s.name for s in servers[:3])
     for label, other in (("Apache", apache), ("bare", bare)):
         ratios = []
         for w in workloads:
@@ -552,6 +566,13 @@ def report(
             cost = median(other, w, "server_cpu_us") / median(ours, w, "server_cpu_us")
             ratios.append(f"{w} {speed:.2f}x (per CPU-second {cost:.2f}x)")
         print(f"spaprov / {label}: " + ", ".join(ratios))
+    for server in servers[3:]:
+        cells = []
+        for w in workloads:
+            speed = median(ours, w, "units_per_s") / median(server.name, w, "units_per_s")
+            cost = median(server.name, w, "server_cpu_us") / median(ours, w, "server_cpu_us")
+            cells.append(f"{w} {speed:.2f}x (per CPU-second {cost:.2f}x)")
+        print(f"spaprov / {server.name}: " + ", ".join(cells))
     print(f"spaprov access-log lines written: {access_lines:,}")
 
 
