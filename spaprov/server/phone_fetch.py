@@ -32,7 +32,8 @@ class PhoneFetch:
         self.mobility = mobility
 
     async def get(self, request: web.Request) -> web.StreamResponse:
-        if not await catch_up(self.holder):  # never an older configuration than another worker's
+        # Never an older configuration than another worker's (the check first: no coroutine per request).
+        if self.holder.behind() and not await catch_up(self.holder):
             return _text(503, "503: Service Unavailable\n", {"Retry-After": "1"})
         # One configuration for the whole request: a reload may land while we await the state
         # store, and a profile rendered from the old devices must not be cached as the new one.
