@@ -227,6 +227,7 @@ def main() -> None:
             str(args.workers),
         ],
         port,
+        patience=60 + 3 * load_seconds,  # the server loads the site once to check it, then per worker
     )
     bare = start([sys.executable, "bench/bare_server.py", str(bare_port)], bare_port)
     try:
