@@ -9,12 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from spaprov.clock import ManualClock
 from spaprov.config.schema import MobilityPolicy
 from spaprov.mobility import Action, Mobility, SqliteStateStore, forced_logout
 from spaprov.mobility.policy import TOUCH_INTERVAL
+from tests.helpers.cli import serve
+from tests.helpers.digest_client import authorization, parse_challenge
+from tests.helpers.mobility import ROOM_2, make_site
+from tests.helpers.site import SPA_AGENT, flat_profile, free_port
+from tests.security.test_prove_workers_share_auth_state import wait_for_listeners
 
 POLICY = MobilityPolicy(multiple_login="not_allowed", max_login_minutes=60)
 PHONE = "001122334455"
@@ -120,3 +126,32 @@ async def test_a_busy_store_is_asked_not_the_view(mobility: Counting) -> None:
         assert store.change_token() is None
         assert mobility.view.lookup(POLICY, "alice", PHONE, mobility._clock()) is None
     assert mobility.view.lookup(POLICY, "alice", PHONE, mobility._clock()) is not None
+
+
+def _mobile_fetch(url: str, agent: str) -> dict[str, str]:
+    """alice's resync on a connection of its own (the kernel spreads them over the workers)."""
+    with httpx.Client(headers={"User-Agent": agent}) as client:
+        challenge = client.get(f"{url}/mobilephone.cfg").headers["WWW-Authenticate"]
+    header = authorization(parse_challenge(challenge), "alice@example.com", "1234")
+    with httpx.Client(headers={"User-Agent": agent, "Authorization": header}) as client:
+        answer = client.get(f"{url}/mobilephone.cfg")
+    assert answer.status_code == 200, answer.status_code
+    return flat_profile(answer.content)
+
+
+@pytest.mark.slow
+def test_under_two_workers_a_session_ended_on_either_is_never_served_from_the_others_view(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    site = make_site(tmp_path / "site", port, multiple_login='"auto_logout"')
+    state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    room_1 = SPA_AGENT
+    room_2 = f"Cisco/SPA504G-7.5.5 ({ROOM_2.upper()})(CBT7654321)"
+    for served in serve("--profiles", str(site), "--state", state, "--workers", "2", port=port):
+        wait_for_listeners(served.url, 2)
+        for _ in range(16):  # logged in on room 1; both workers now answer its resyncs from memory
+            assert _mobile_fetch(served.url, room_1)["Station_Display_Name"] == "Alice Example"
+        _mobile_fetch(served.url, room_2)  # alice logs in on room 2: room 1's session ends
+        for _ in range(16):  # whichever worker answers, room 1 is told to log out
+            assert _mobile_fetch(served.url, room_1).get("EM_Login_State") == "host"
