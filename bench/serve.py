@@ -46,7 +46,11 @@ def start(command: list[str], port: int, patience: float = 20.0) -> subprocess.P
             if process.poll() is not None:
                 break
             time.sleep(0.1)
-    process.kill()
+    process.terminate()  # SIGTERM: a --workers parent passes it on (SIGKILL would orphan them)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
     raise SystemExit(f"server {' '.join(command)} did not start")
 
 
