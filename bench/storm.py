@@ -20,6 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -171,6 +172,32 @@ def server_cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int) -> float:
+    """VmRSS of the server and its worker processes, now."""
+    total = 0
+    for each in server_pids(pid):
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+class RssSampler(threading.Thread):
+    """The largest total RSS of the server's processes while the storm runs."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.peak = max(self.peak, rss_mb(self.pid))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
 def peak_rss_mb(pid: int) -> float:
     """VmHWM of the server and its worker processes."""
     total = 0
@@ -233,7 +260,10 @@ def main() -> None:
     try:
         storm = Storm(port, args.phones, args.spread, args.login_share, time.perf_counter() + args.timeout)
         cpu_before = server_cpu_seconds(server.pid)
+        sampler = RssSampler(server.pid)
+        sampler.start()
         elapsed = asyncio.run(asyncio.wait_for(storm.run(), args.timeout + 60))
+        sampler.stop()
         cpu = server_cpu_seconds(server.pid) - cpu_before
         rss = peak_rss_mb(server.pid)
 
@@ -261,7 +291,10 @@ def main() -> None:
         f"p50 {statistics.median(latencies) * 1000:.1f} ms  p95 {pct(0.95):.1f} ms  p99 {pct(0.99):.1f} ms"
     )
     print(f"errors: {len(storm.errors)}" + (f" (first: {storm.errors[:3]})" if storm.errors else ""))
-    print(f"server peak RSS: {rss:.0f} MB (the server and its workers together)")
+    print(
+        f"server RSS during the storm (all processes, sampled every 0.5 s): max {sampler.peak:.0f} MB; "
+        f"peak since start (VmHWM, includes loading the site): {rss:.0f} MB"
+    )
     print(
         f"server CPU during the storm: {cpu:.1f} s, {cpu / args.phones * 1000:.2f} ms per phone; "
         f"load average {os.getloadavg()[0]:.2f}"
