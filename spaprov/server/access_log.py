@@ -17,6 +17,7 @@ import asyncio
 import io
 import logging
 import os
+import re
 import sys
 import time
 from typing import TextIO
@@ -70,6 +71,9 @@ class AccessLog:
         if not pending:
             return
         logger = self._logger
+        sole = _sole_batched_handler(logger)
+        process = os.getpid()
+        lines: list[_Line] = []
         for ended, method, path, status, device, identity, route, ms, client, reason, policy in pending:
             # Never the Authorization header, a password or a nonce: only who, what and how it
             # went.  Every request-derived value is escaped (no forged lines, no terminal
@@ -82,12 +86,61 @@ class AccessLog:
                 message += f" auth={quoted(reason)}"
             if policy:
                 message += f" policy={field(policy)}"
+            if sole is not None:
+                lines.append(_Line(logger.name, ended, message, process))
+                continue
             entry = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None, "access")
             entry.created, entry.msecs = ended, (ended - int(ended)) * 1000
             setattr(entry, BATCHED, True)
             logger.handle(entry)
+        if sole is not None:
+            sole.write_batch(lines)
+            return
         for handler in _handlers(logger):
             handler.flush()
+
+
+class _Line:
+    """What a Formatter reads of a record, for the fast path (spaprov serve's own handler and
+    nothing else on the way: no filter, no other handler to see a real LogRecord)."""
+
+    exc_info = exc_text = stack_info = None
+
+    def __init__(self, name: str, created: float, message: str, process: int) -> None:
+        self.name, self.levelname, self.levelno, self.process = name, "INFO", logging.INFO, process
+        self.created, self.msecs, self.msg = created, (created - int(created)) * 1000, message
+
+    def getMessage(self) -> str:
+        return self.msg
+
+
+_FAST_FIELDS = frozenset({"asctime", "levelname", "levelno", "name", "message", "process"})
+
+
+def _sole_batched_handler(logger: logging.Logger) -> BatchedStreamHandler | None:
+    """The one handler every access record would reach, when it is a BatchedStreamHandler whose
+    format uses only fields a _Line has, and no filter anywhere could look at a record."""
+    found: list[logging.Handler] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters or current.disabled:
+            return None
+        found += current.handlers
+        current = current.parent if current.propagate else None
+    if len(found) != 1 or type(found[0]) is not BatchedStreamHandler:
+        return None
+    handler = found[0]
+    formatter = handler.formatter
+    if handler.filters or handler.level > logging.INFO or type(formatter) is not CachedTimeFormatter:
+        return None
+    style = formatter._style
+    if type(style) is not logging.PercentStyle or not _fields(style._fmt) <= _FAST_FIELDS:
+        return None
+    return handler
+
+
+def _fields(fmt: str) -> frozenset[str]:
+    return frozenset(re.findall(r"%\((\w+)\)", fmt))
 
 
 def _handlers(logger: logging.Logger) -> list[logging.Handler]:
@@ -102,6 +155,16 @@ def _handlers(logger: logging.Logger) -> list[logging.Handler]:
 class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A stream handler that leaves access-log records in its buffer for AccessLog to flush at
     the end of their batch, and writes every other record at once."""
+
+    def write_batch(self, lines: list[_Line]) -> None:
+        """Format and write a batch of access lines, flushed once (AccessLog's fast path)."""
+        try:
+            text = "".join(self.format(line) + self.terminator for line in lines)  # type: ignore[arg-type]
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(text)
+                self.stream.flush()
+        except Exception:  # noqa: BLE001 - logging's own contract: report, never raise
+            self.handleError(logging.makeLogRecord({"msg": "access log batch", "levelno": logging.INFO}))
 
     def emit(self, record: logging.LogRecord) -> None:
         if not getattr(record, BATCHED, False):

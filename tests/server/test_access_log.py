@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -78,3 +79,43 @@ def test_serve_writes_every_access_line_to_standard_error(tmp_path: Path) -> Non
         output, _ = served.process.communicate(timeout=20)
         assert output.count(" INFO spaprov.access: GET /default.cfg 200 device=001122334455 ") == 25, output
         assert "spaprov serving" in output
+
+
+class _Request(dict):  # type: ignore[type-arg]
+    """What AccessLog.record reads of an aiohttp request."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.method, self.path, self.remote = "GET", path, "127.0.0.1"
+
+
+@pytest.mark.parametrize("fmt", [FORMAT, "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"])
+def test_the_fast_path_writes_exactly_what_the_logging_path_writes(fmt: str) -> None:
+    """With serve's own handler alone on the way, AccessLog formats its batch straight into the
+    handler; with anything else there (a filter, another handler) it goes through logging.  Both
+    must write the same lines."""
+    from spaprov.server import access_log as module
+
+    outputs = []
+    for extra_filter in (False, True):
+        root = logging.getLogger(f"test-access-root-{len(fmt)}")
+        logger = root.getChild("spaprov.access")
+        root.handlers.clear()
+        logger.filters.clear()
+        root.setLevel(logging.INFO)
+        root.propagate = False  # pytest's own handlers sit on the real root
+        stream = CountingStream()
+        handler = BatchedStreamHandler(stream)
+        handler.setFormatter(CachedTimeFormatter(fmt))
+        root.addHandler(handler)
+        if extra_filter:
+            logger.addFilter(lambda record: True)  # someone wants real LogRecords: no fast path
+        assert (module._sole_batched_handler(logger) is None) == extra_filter
+        access = module.AccessLog(logger)
+        for path in ("/default.cfg", "/x\n2026 INFO forged", "/a b"):
+            access.record(_Request(path), 200, 0.0015)  # type: ignore[arg-type]
+        outputs.append(stream.getvalue())
+        assert stream.getvalue().count("\n") == 3
+    fast, slow = (re.sub(r"^\S+ \S+ ", "", out, flags=re.M) for out in outputs)  # the times differ
+    assert fast == slow
+    assert "/x\\n2026\\x20INFO\\x20forged" in fast
