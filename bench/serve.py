@@ -34,16 +34,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
+def start(command: list[str], port: int, patience: float = 20.0) -> subprocess.Popen[bytes]:
+    """Start a server and wait up to `patience` seconds for it to listen (a big site loads slowly)."""
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return process
         except OSError:
+            if process.poll() is not None:
+                break
             time.sleep(0.1)
-    process.kill()
+    process.terminate()  # SIGTERM: a --workers parent passes it on (SIGKILL would orphan them)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
     raise SystemExit(f"server {' '.join(command)} did not start")
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +43,7 @@ def mac(n: int) -> str:
 
 def build_site(count: int) -> None:
     marker = SITE / f".built-{count}"
+    os.umask(0o077)  # the files hold passwords: 0600 as the server expects, no warning per file
     if marker.exists():
         return
     shutil.rmtree(SITE, ignore_errors=True)
@@ -152,14 +155,53 @@ class Storm:
         return time.perf_counter() - started
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM of the server and its worker processes."""
-    total = 0
+def server_pids(pid: int) -> list[int]:
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    for each in pids:
+    return pids
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server and its worker processes."""
+    total = 0
+    for each in server_pids(pid):
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """VmRSS of the server and its worker processes, now."""
+    total = 0
+    for each in server_pids(pid):
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+class RssSampler(threading.Thread):
+    """The largest total RSS of the server's processes while the storm runs."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.peak = max(self.peak, rss_mb(self.pid))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of the server and its worker processes."""
+    total = 0
+    for each in server_pids(pid):
         for line in Path(f"/proc/{each}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1])
@@ -174,9 +216,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--site-size", type=int, default=10_000)
     parser.add_argument(
+        "--site",
+        type=Path,
+        default=ROOT / "build" / "storm-site",
+        help="where the generated site is kept (default build/storm-site)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=300.0, help="the storm stops after this many seconds"
     )
     args = parser.parse_args()
+    global SITE
+    SITE = args.site.resolve()
     build_site(max(args.site_size, args.phones))
     started = time.perf_counter()
     config = load_profile_directory(SITE)
@@ -204,11 +254,17 @@ def main() -> None:
             str(args.workers),
         ],
         port,
+        patience=60 + 3 * load_seconds,  # the server loads the site once to check it, then per worker
     )
     bare = start([sys.executable, "bench/bare_server.py", str(bare_port)], bare_port)
     try:
         storm = Storm(port, args.phones, args.spread, args.login_share, time.perf_counter() + args.timeout)
+        cpu_before = server_cpu_seconds(server.pid)
+        sampler = RssSampler(server.pid)
+        sampler.start()
         elapsed = asyncio.run(asyncio.wait_for(storm.run(), args.timeout + 60))
+        sampler.stop()
+        cpu = server_cpu_seconds(server.pid) - cpu_before
         rss = peak_rss_mb(server.pid)
 
         agent = f"Cisco/{MODELS[0]}-7.5.5 ({mac(0).upper()})(CBT0000000)"
@@ -235,7 +291,14 @@ def main() -> None:
         f"p50 {statistics.median(latencies) * 1000:.1f} ms  p95 {pct(0.95):.1f} ms  p99 {pct(0.99):.1f} ms"
     )
     print(f"errors: {len(storm.errors)}" + (f" (first: {storm.errors[:3]})" if storm.errors else ""))
-    print(f"server peak RSS: {rss:.0f} MB")
+    print(
+        f"server RSS during the storm (all processes, sampled every 0.5 s): max {sampler.peak:.0f} MB; "
+        f"peak since start (VmHWM, includes loading the site): {rss:.0f} MB"
+    )
+    print(
+        f"server CPU during the storm: {cpu:.1f} s, {cpu / args.phones * 1000:.2f} ms per phone; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"saturated, 50 clients: spaprov authenticated+rendered {ours['requests_per_s']:,.0f} req/s, "
         f"bare aiohttp handler {baseline['requests_per_s']:,.0f} req/s, ratio "

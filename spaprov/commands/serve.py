@@ -12,6 +12,7 @@ import ssl
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
@@ -29,6 +30,9 @@ from spaprov.mac import normalize_mac
 from spaprov.mobility import StateStoreError, default_state_url, open_state
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.transaction import JournalError, recover
+
+LISTEN_BACKLOG = 4096
+PARENT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -89,7 +93,9 @@ def tftp_address(text: str) -> tuple[str | None, int]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from spaprov.server.access_log import configure_serve_logging
+
+    configure_serve_logging(args.log_level, PARENT_LOG_FORMAT)
     install_redaction()
     try:
         # Resolved once, here: --workers children get it through multiprocessing's pipe (spawn
@@ -111,6 +117,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) -> int:
     from spaprov.server.app import HOLDER, create_app
+    from spaprov.server.event_loop import new_event_loop
 
     context = None
     if args.tls_cert:
@@ -144,6 +151,10 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     where = f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}"
     web.run_app(
         app,
+        loop=new_event_loop(),
+        # A boot storm opens thousands of connections at once: with aiohttp's 128 the kernel
+        # drops SYNs and phones wait out 1, 3, 7 s retransmissions (capped by somaxconn).
+        backlog=LISTEN_BACKLOG,
         host=args.host,
         port=args.port,
         ssl_context=context,
@@ -183,9 +194,9 @@ def _recover(profiles: Path) -> bool:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
-    )
+    from spaprov.server.access_log import configure_serve_logging
+
+    configure_serve_logging(args.log_level, "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
     install_redaction()
     sys.exit(_serve_one(args, reuse_port=True, announce=False))
 
@@ -198,13 +209,23 @@ def _serve_workers(args: argparse.Namespace) -> int:
     directory made here).  SIGHUP is passed on to every worker; SIGTERM/SIGINT stop them."""
     if not _recover(args.profiles):
         return EXIT_FAILED
-    try:
-        config = load_profile_directory(args.profiles)  # refuse here, once, rather than in N workers
-    except ConfigError as error:
-        print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
+    # Refuse here, once, rather than in N workers; in a process of its own, so that the parent
+    # (which only supervises) does not keep a whole site's configuration in memory.
+    from spaprov.server.access_log import configure_serve_logging
+
+    with ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=configure_serve_logging,
+        initargs=(args.log_level, PARENT_LOG_FORMAT),
+    ) as checker:
+        problem, profile_rule, advice = checker.submit(_check_site, args.profiles).result()
+    if problem is not None:
+        print(f"spaprov serve: refusing to start: {problem}", file=sys.stderr)
         return EXIT_FAILED
-    _warn_misdirected(config.site.profile_rule, args.host, args.port)
-    _advise(config)
+    _warn_misdirected(profile_rule, args.host, args.port)
+    for line in advice:
+        logging.getLogger("spaprov.serve").warning("%s", line)
     try:
         # Created and migrated here, once: N workers creating one fresh database at the same
         # moment raced ("database is locked", one worker exited and took the others down).
@@ -215,6 +236,17 @@ def _serve_workers(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="spaprov-site-") as record:
         os.environ[SITE_RECORD_ENV] = record
         return _run_workers(args)
+
+
+def _check_site(profiles: Path) -> tuple[str | None, str, list[str]]:
+    """(Why the directory cannot be served or None, the site's Profile_Rule, start-up advice)."""
+    from spaprov.profiles.advice import startup_advice
+
+    try:
+        config = load_profile_directory(profiles)
+    except ConfigError as error:
+        return str(error), "", []
+    return None, config.site.profile_rule, startup_advice(config)
 
 
 def _run_workers(args: argparse.Namespace) -> int:

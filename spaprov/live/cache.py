@@ -7,11 +7,22 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 
 @dataclass(frozen=True)
 class Rendered:
     body: bytes
     etag: str
+    headers: CIMultiDictProxy[str]  # of a 200: built once here, copied into each response
+
+
+def _headers(etag: str) -> CIMultiDictProxy[str]:
+    return CIMultiDictProxy(
+        CIMultiDict(
+            {"Content-Type": "text/xml; charset=us-ascii", "ETag": etag, "Cache-Control": "private, no-cache"}
+        )
+    )
 
 
 CacheKey = tuple[int, str, str, str, bool]
@@ -34,7 +45,8 @@ class RenderCache:
         return entry
 
     def put(self, key: CacheKey, body: bytes) -> Rendered:
-        entry = Rendered(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        entry = Rendered(body, etag, _headers(etag))
         self._entries[key] = entry
         if len(self._entries) > self._capacity:
             self._entries.popitem(last=False)

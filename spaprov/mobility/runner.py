@@ -23,7 +23,8 @@ from spaprov.mobility.policy import (
     peek,
     resume,
 )
-from spaprov.mobility.store import Session, StateStore, Transaction
+from spaprov.mobility.session_view import SessionView
+from spaprov.mobility.store import ChangeToken, Session, StateStore, Transaction
 
 T = TypeVar("T")
 
@@ -38,6 +39,7 @@ class Mobility:
         self.logins_in_progress = 0
         # Entries strangers can cause (failed logins, refusals) go here, not to the executor.
         self.audit = AuditWriter(store, clock)
+        self.view = SessionView(store)  # resyncs of phones already logged in, on the event loop
         # Told when sessions may have ended that a phone must hear of (spaprov.push wakes up).
         self.end_listeners: list[Callable[[], None]] = []
 
@@ -59,29 +61,53 @@ class Mobility:
     async def write(self, work: Callable[[Transaction], T]) -> T:
         return await self._run(work)
 
+    async def _decide(
+        self, work: Callable[[Transaction], Decision | None], *, write: bool
+    ) -> tuple[Decision | None, ChangeToken | None]:
+        """`work` on the state thread, and the store's change token its reads were made at."""
+
+        def job() -> tuple[Decision | None, ChangeToken | None]:
+            with self.store.transaction(write=write) as tx:
+                token = self.store.transaction_token(tx, write=write)
+                return work(tx), token
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
     async def mobile_fetch(
         self, policy: MobilityPolicy, user_id: str, device: str, client: str, *, locked: bool = False
     ) -> Decision:
         now = self._clock()
-        if locked:  # rare: decided in a writing transaction every time
+        if locked:  # rare: decided in a writing transaction every time, never from the view
             return await self._run(lambda tx: locked_out(tx, user_id, device, client, now))
-        # Most mobile fetches are a logged-in phone resyncing: decided by a read, no write lock.
-        seen = await self._run(lambda tx: peek(tx, policy, user_id, device, now), write=False)
+        # Most mobile fetches are a logged-in phone resyncing: answered from the session view
+        # while nothing has changed in the store, else decided by a read, no write lock.
+        known = self.view.lookup(policy, user_id, device, now)
+        if known is not None:
+            return known
+        seen, token = await self._decide(lambda tx: peek(tx, policy, user_id, device, now), write=False)
         if seen is not None:
+            self.view.remember(policy, user_id, device, seen, token)
             return seen
-        resumed = await self._run(lambda tx: resume(tx, policy, user_id, device, client, now))
+        resumed, token = await self._decide(
+            lambda tx: resume(tx, policy, user_id, device, client, now), write=True
+        )
         if resumed is not None:
+            self.view.remember(policy, user_id, device, resumed, token)
             return resumed
         if self.logins_in_progress >= policy.max_concurrent_logins:
             return Decision(Action.BUSY, f"{self.logins_in_progress} logins in progress")
         self.logins_in_progress += 1
         try:
-            decision = await self._run(lambda tx: login(tx, policy, user_id, device, client, now))
+            decided, token = await self._decide(
+                lambda tx: login(tx, policy, user_id, device, client, now), write=True
+            )
         finally:
             self.logins_in_progress -= 1
-        if decision.action is not Action.DENY:  # auto_logout or max_login_time may have ended others
+        assert decided is not None  # login always decides
+        self.view.remember(policy, user_id, device, decided, token)
+        if decided.action is not Action.DENY:  # auto_logout or max_login_time may have ended others
             self.sessions_ended()
-        return decision
+        return decided
 
     async def host_fetch(self, device: str, client: str) -> None:
         """The phone fetched its host profile, authenticated as its own host user: whoever was

@@ -101,6 +101,10 @@ class AuditRow(NamedTuple):
     detail: str | None
 
 
+# What a store looked like: (SQLite's data_version, this store's write transactions so far).
+ChangeToken = tuple[int, int]
+
+
 class StateStoreError(RuntimeError):
     """The state database cannot be opened or is from a newer spaprov."""
 
@@ -163,6 +167,11 @@ class Transaction:
 
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT max(version) FROM schema_version").fetchone()[0])
+
+    def data_version(self) -> int | None:
+        """SQLite's data_version of this connection (None on other backends); read inside a
+        transaction, before its other reads, see StateStore.change_token."""
+        return None
 
     def ping(self) -> None:
         self._db.execute("SELECT 1").fetchone()
@@ -289,10 +298,25 @@ class StateStore(abc.ABC):
     decision on a single state thread).  Backends differ only in connecting, locking and DDL."""
 
     label = ""
+    _transaction_class = Transaction
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.health = StoreHealth("state store", log)
+        self.local_writes = 0  # write transactions committed on this store (under _lock)
+
+    def change_token(self) -> ChangeToken | None:
+        """A value that differs as soon as anyone has committed a change since it was read, or
+        None when this store cannot tell (no cheap way) or is busy right now.  Never blocks: safe
+        on the event loop (spaprov.mobility.session_view)."""
+        return None
+
+    def transaction_token(self, tx: Transaction, *, write: bool) -> ChangeToken | None:
+        """Inside `tx`, before its other reads: the change token the store will have once `tx`
+        has committed, unless someone else commits after it (in a write transaction nobody else
+        can commit until it ends, and our own commits do not move data_version)."""
+        version = tx.data_version()
+        return None if version is None else (version, self.local_writes + (1 if write else 0))
 
     # Backend hooks -------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -333,8 +357,12 @@ class StateStore(abc.ABC):
         StateStoreUnavailable when the store cannot be reached."""
         with self._lock:
             try:
-                with self._session(write) as db:
-                    yield Transaction(db)
+                try:
+                    with self._session(write) as db:
+                        yield self._transaction_class(db)
+                finally:
+                    if write:  # also when it failed: a failed COMMIT may still have written
+                        self.local_writes += 1
             except StateStoreUnavailable as error:
                 self.health.failed(str(error), write=write)
                 raise
@@ -361,7 +389,14 @@ class StateStore(abc.ABC):
     def close(self) -> None: ...
 
 
+class _SqliteTransaction(Transaction):
+    def data_version(self) -> int | None:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+
 class SqliteStateStore(StateStore):
+    _transaction_class = _SqliteTransaction
+
     def __init__(self, path: Path | str) -> None:
         super().__init__()
         self.path = self.label = str(path)
@@ -401,6 +436,16 @@ class SqliteStateStore(StateStore):
         ):
             return f"{error} ({getattr(error, 'sqlite_errorname', code)})"
         return None
+
+    def change_token(self) -> ChangeToken | None:
+        if not self._lock.acquire(blocking=False):  # a transaction is running: do not wait for it
+            return None
+        try:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0]), self.local_writes
+        except sqlite3.Error:
+            return None
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         with self._lock:

@@ -12,22 +12,23 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from spaprov.logsafe import field, quoted
+from spaprov.logsafe import field
 from spaprov.mobility.store import StateStoreUnavailable
-from spaprov.server.keys import AUTH_REASON, DEVICE, IDENTITY, POLICY, ROUTE_KIND
+from spaprov.server.access_log import AccessLog
+from spaprov.server.keys import ROUTE_KIND
 from spaprov.server.metrics import Metrics
 from spaprov.store_health import RETRY_AFTER_UNAVAILABLE
 
-access_log = logging.getLogger("spaprov.access")
 error_log = logging.getLogger("spaprov.server")
 
 
 def log_and_contain(metrics: Metrics | None = None) -> Middleware:
     """The access-log, metrics and last-resort error middleware."""
+    access = AccessLog()
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        return await _serve(request, handler, metrics)
+        return await _serve(request, handler, metrics, access)
 
     return middleware
 
@@ -42,7 +43,9 @@ def _route_label(request: web.Request) -> str:
     )
 
 
-async def _serve(request: web.Request, handler: Handler, metrics: Metrics | None) -> web.StreamResponse:
+async def _serve(
+    request: web.Request, handler: Handler, metrics: Metrics | None, access: AccessLog
+) -> web.StreamResponse:
     started = time.perf_counter()
     status = 500
     try:
@@ -64,23 +67,6 @@ async def _serve(request: web.Request, handler: Handler, metrics: Metrics | None
         return web.Response(status=500, text="500: Internal Server Error\n")
     finally:
         seconds = time.perf_counter() - started
-        elapsed = seconds * 1000
         if metrics is not None:
             metrics.observe_request(_route_label(request), status, seconds)
-        # Never the Authorization header, a password or a nonce: only who, what and how it went.
-        # Every request-derived value is escaped (no forged lines, no terminal escapes) and capped.
-        reason = request.get(AUTH_REASON)
-        policy = request.get(POLICY)
-        access_log.info(
-            "%s %s %d device=%s identity=%s route=%s %.1fms client=%s%s%s",
-            field(request.method, 32),
-            field(request.path),
-            status,
-            field(request.get(DEVICE)),
-            field(request.get(IDENTITY)),
-            field(request.get(ROUTE_KIND)),
-            elapsed,
-            field(request.remote, 64),
-            f" auth={quoted(reason)}" if reason else "",
-            f" policy={field(policy)}" if policy else "",
-        )
+        access.record(request, status, seconds)  # formatted and written after the response

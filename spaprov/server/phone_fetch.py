@@ -38,7 +38,8 @@ class PhoneFetch:
         self.on_seen: Callable[[str, str], None] = lambda _mac, _address: None
 
     async def get(self, request: web.Request) -> web.StreamResponse:
-        if not await catch_up(self.holder):  # never an older configuration than another worker's
+        # Never an older configuration than another worker's (the check first: no coroutine per request).
+        if self.holder.behind() and not await catch_up(self.holder):
             return _text(503, "503: Service Unavailable\n", {"Retry-After": "1"})
         # One configuration for the whole request: a reload may land while we await the state
         # store, and a profile rendered from the old devices must not be cached as the new one.
@@ -179,13 +180,13 @@ class PhoneFetch:
 def _conditional(request: web.Request, rendered: Rendered, key: str | None = None) -> web.Response:
     """200 or 304; with `key`, the body encrypted for `[--key $SA]` (openssl enc format, a fresh
     salt each time; the ETag is the plain profile's, so 304 still works)."""
-    headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
     if _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
-        return web.Response(status=304, headers=headers)
+        return web.Response(status=304, headers={"ETag": rendered.etag, "Cache-Control": "private, no-cache"})
     if key is not None:
+        headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
         body = encrypt_profile(rendered.body, key)
         return web.Response(body=body, content_type="application/octet-stream", headers=headers)
-    return web.Response(body=rendered.body, content_type="text/xml", charset="us-ascii", headers=headers)
+    return web.Response(body=rendered.body, headers=rendered.headers)
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -6,6 +6,7 @@ import dataclasses
 import xml.etree.ElementTree as ET
 from types import MappingProxyType
 
+import jinja2
 import pytest
 
 from spaprov.config import load_profile_directory
@@ -83,3 +84,29 @@ def test_host_credentials_in_the_default_profile(
     if expected:
         # The bare id ($PUID): the rule appends $PDOM itself.
         assert (found["EM_Phone_User_ID"], found["EM_Phone_Password"]) == ("conf-room-1", "host-secret")
+
+
+class _Html:
+    def __html__(self) -> str:
+        return "<b>already safe</b>"
+
+
+def test_the_fast_escape_renders_byte_for_byte_what_jinjas_own_escape_does() -> None:
+    """Renderer compiles its templates with a cheaper escape (spaprov.profiles.templates._escape):
+    the output must be exactly what the standard markupsafe escape gives."""
+    from markupsafe import escape
+
+    from spaprov.profiles.templates import _escape
+
+    for value in ("plain", "<a & 'b' \"c\">", "Zoë ünïcode \u2028", "", 42, 3.5, None, True, _Html()):
+        assert _escape(value) == escape(value) and type(_escape(value)) is type(escape(value))
+    compiled = BUILDER.renderer.environment.get_template("base.xml.j2")
+    assert compiled.root_render_func.__globals__["escape"] is _escape  # it is the one in use
+    standard = Renderer()
+    standard.environment.template_class = jinja2.Template
+    user = User("bob", '<Bob & "Al">', ("bob",), "bob")
+    device = dataclasses.replace(DEVICE, station_name="Zoë's </Station_Name><x> & co")
+    plain = ProfileBuilder(standard)
+    for kind in ("default", "host", "mobile", "logout"):
+        who = user if kind == "mobile" else None
+        assert BUILDER.build(CONFIG, kind, device, user=who) == plain.build(CONFIG, kind, device, user=who)
