@@ -88,10 +88,15 @@ class SiteTree:
         else:
             changed = set()
             for label in labels:
-                if self._restat(label):
-                    changed.add(label)
-                elif self._is_directory(label):  # a folder came or went: look at everything
+                if any(part.startswith(".") for part in label.split("/")):
+                    continue  # temporaries, locks, the state database (the journal: see config())
+                if self._is_directory(label):  # a folder came or went: look at everything
                     changed |= self._scan_changes()
+                    continue
+                # Re-read even when stat shows no change: the watcher saw a write, and a same-sized
+                # rewrite within one tick of the file system's clock looks unchanged to stat.
+                self._restat(label)
+                changed.add(label)
         self._apply(changed)
         return changed
 
@@ -121,8 +126,6 @@ class SiteTree:
 
     def _restat(self, label: str) -> bool:
         """Update one file's hash; whether it changed."""
-        if any(part.startswith(".") for part in label.split("/")):
-            return False
         try:
             status = (self.root / label).stat()
         except OSError:
@@ -135,6 +138,8 @@ class SiteTree:
         return value != old
 
     def _is_directory(self, label: str) -> bool:
+        if label in self._hashes or "/" in label and label.partition("/")[0] in FOLDERS:
+            return (self.root / label).is_dir()  # a document's name: no need to look further
         prefix = label.rstrip("/") + "/"
         return (self.root / label).is_dir() or any(key.startswith(prefix) for key in self._hashes)
 
