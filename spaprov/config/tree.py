@@ -65,6 +65,7 @@ class SiteTree:
         self._config: Config | None = None
         self._keys_added = True
         self._dirty: dict[str, set[str]] = {}
+        self._overrides: Mapping[str, bytes | None] = {}  # an edit being checked (check())
         self.rebuild()
 
     # -- reading --------------------------------------------------------------------------------------
@@ -113,6 +114,26 @@ class SiteTree:
                 self._reread(folder, name, touched, hosts)
         self._recheck(touched, hosts)
 
+    def check(self, overrides: Mapping[str, bytes | None]) -> list[Problem]:
+        """The problems the directory would have with `overrides` (label -> new content, None:
+        deleted) laid over it, checked like a change of those files; the tree is left as it was."""
+        labels = {label for label in overrides if not label.startswith(".")}
+        self._overrides = overrides
+        try:
+            self._apply(labels)
+            problems = self.problems()
+            if not problems and self._site is None:
+                problems = [Problem("site.toml", "", "could not be read")]
+        finally:
+            self._overrides = {}
+            self._apply(labels)  # back to the files on disk
+        return problems
+
+    def _exists(self, label: str) -> bool:
+        if label in self._overrides:
+            return self._overrides[label] is not None
+        return label in self._hashes
+
     @property
     def fingerprint(self) -> str:
         return combine(self._total, (self.root / JOURNAL).exists())
@@ -138,7 +159,7 @@ class SiteTree:
         return value != old
 
     def _is_directory(self, label: str) -> bool:
-        if label in self._hashes or "/" in label and label.partition("/")[0] in FOLDERS:
+        if label in self._hashes or ("/" in label and label.partition("/")[0] in FOLDERS):
             return (self.root / label).is_dir()  # a document's name: no need to look further
         prefix = label.rstrip("/") + "/"
         return (self.root / label).is_dir() or any(key.startswith(prefix) for key in self._hashes)
@@ -153,7 +174,7 @@ class SiteTree:
 
     def _read_site(self) -> None:
         problems: list[Problem] = []
-        self._site = load_site(SourceDirectory(self.root, {}), problems)
+        self._site = load_site(SourceDirectory(self.root, self._overrides), problems)
         self._site_problems = tuple(problems)
         route_problems: list[Problem] = []
         self._routes = site_routes(self._site, route_problems) if self._site else ()
@@ -161,7 +182,8 @@ class SiteTree:
 
     def _read_document(self, folder: str, name: str) -> Document | None:
         problems: list[Problem] = []
-        item: Document | None = read_document(SourceDirectory(self.root, {}), folder, name, problems)
+        source = SourceDirectory(self.root, self._overrides)
+        item: Document | None = read_document(source, folder, name, problems)
         self._docs[folder][name] = (item, tuple(problems))
         if problems:
             self._failed[folder].add(name)
@@ -210,12 +232,12 @@ class SiteTree:
         if key is None:  # a bad file name: its own problem only, no cross-reference
             self._docs[folder].pop(name, None)
             self._failed[folder].discard(name)
-            if f"{folder}/{name}" in self._hashes:
+            if self._exists(f"{folder}/{name}"):
                 self._read_document(folder, name)
             return
         before = self._current(folder, key)
         self._forget(folder, name)
-        if f"{folder}/{name}" in self._hashes:
+        if self._exists(f"{folder}/{name}"):
             self._read_document(folder, name)
         after = self._current(folder, key)
         if before is None and after is not None:

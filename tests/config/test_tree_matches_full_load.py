@@ -24,7 +24,7 @@ HOSTS = ["conf-room-1", "desk-a", "desk-b", "alice"]
 IDS = ["alice", "bob", "carol", "desk-a", "a1b2c3d4e5f6"]
 PROFILES = ["alice", "bob", "carol", "a1b2c3d4e5f6", "missing"]
 BAD_NAMES = ["devices/not-a-mac.toml", "users/Carol.toml", "em_profiles/notes.txt", "devices/x.toml"]
-BROKEN = ["x = [", 'model = "SPA999"\nhost_user = "q"\n', "unknown = 1\n", 'display_name = 5\n']
+BROKEN = ["x = [", 'model = "SPA999"\nhost_user = "q"\n', "unknown = 1\n", "display_name = 5\n"]
 
 
 def device_text(host: str, station: str, model: str) -> str:
@@ -71,24 +71,32 @@ any_label = st.sampled_from(
 writes = devices | users | profiles | st.tuples(st.sampled_from(BAD_NAMES), st.just("x = 1\n"))
 breaks = st.tuples(any_label, st.sampled_from(BROKEN))
 deletes = st.tuples(any_label, st.none())
-site_edits = st.tuples(
-    st.just("site.toml"), st.sampled_from(["name", "broken", "fixed"])
-).map(lambda edit: ("site.toml", edit[1]))
-# One step: a few file edits, then the tree is told the labels (True) or scans (False).
-step = st.tuples(st.lists(writes | breaks | deletes | site_edits, min_size=1, max_size=3), st.booleans())
+site_edits = st.tuples(st.just("site.toml"), st.sampled_from(["name", "broken", "fixed"])).map(
+    lambda edit: ("site.toml", edit[1])
+)
+# One step: a few file edits, then the tree is told the labels (True) or scans (False); or the
+# edits are only proposed (an API edit is checked before anything is written).
+step = st.tuples(
+    st.lists(writes | breaks | deletes | site_edits, min_size=1, max_size=3),
+    st.sampled_from(["told", "scan", "proposed"]),
+)
 
 
-def apply(root: Path, label: str, content: str | None, site_text: str) -> None:
-    path = root / label
-    if content is None:
-        path.unlink(missing_ok=True)
-        return
-    if label == "site.toml":
-        content = {
+def content_of(label: str, content: str | None, site_text: str) -> str | None:
+    if label == "site.toml" and content is not None:
+        return {
             "name": site_text.replace("Example Corp (sample)", "Renamed"),
             "broken": site_text.replace("[resync]", "[resync]\nperiodic = -1\n", 1),
             "fixed": site_text,
         }[content]
+    return content
+
+
+def apply(root: Path, label: str, content: str | None) -> None:
+    path = root / label
+    if content is None:
+        path.unlink(missing_ok=True)
+        return
     temporary = path.with_name(f".{path.name}.test.tmp")
     temporary.write_text(content)
     os.replace(temporary, path)  # as spaprov's writers and most editors do: a new inode
@@ -105,15 +113,22 @@ def outcome(load: object) -> Config | list[str]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=8))
-def test_incremental_reload_gives_what_a_full_load_gives(steps: list[tuple[list, bool]]) -> None:
+def test_incremental_reload_gives_what_a_full_load_gives(steps: list[tuple[list, str]]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = copy_sample(Path(directory) / "site")
         site_text = (root / "site.toml").read_text()
         tree = SiteTree(root)
-        for edits, told in steps:
-            for label, content in edits:
-                apply(root, label, content, site_text)
-            tree.refresh([label for label, _ in edits] if told else None)
+        for edits, how in steps:
+            edits = [(label, content_of(label, content, site_text)) for label, content in edits]
+            if how == "proposed":
+                overrides = {label: None if text is None else text.encode() for label, text in edits}
+                full = outcome(lambda: load_profile_directory(root, overrides))  # noqa: B023
+                expected = full if isinstance(full, list) else []
+                assert [str(problem) for problem in tree.check(overrides)] == expected
+            else:
+                for label, content in edits:
+                    apply(root, label, content)
+                tree.refresh([label for label, _ in edits] if how == "told" else None)
             incremental = outcome(tree.config)
             full = outcome(lambda: load_profile_directory(root))
             if isinstance(full, list) or isinstance(incremental, list):
