@@ -109,7 +109,8 @@ class Server:
     def __init__(self, site: Path) -> None:
         self.port = free_port()
         self.lines: queue.Queue[str] = queue.Queue()
-        command = [sys.executable, "-m", "spaprov", "serve", "--profiles", str(site), "--port", str(self.port)]
+        command = [sys.executable, "-m", "spaprov", "serve", "--profiles", str(site)]
+        command += ["--port", str(self.port)]
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -217,7 +218,10 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=3, help="rounds of (device, user, EM profile) edits")
     args = parser.parse_args()
     rows = [(count, measure(count, args.edits)) for count in args.sizes]
-    print("| devices + users | start-up | RSS after start (peak) | full reload (SIGHUP) | one-file edit, median (max) |")
+    print(
+        "| devices + users | start-up | RSS after start (peak) | full reload (SIGHUP) "
+        "| one-file edit, median (max) |"
+    )
     print("|---|---|---|---|---|")
     for count, row in rows:
         print(

@@ -30,6 +30,8 @@ from spaprov.mobility import StateStoreError, default_state_url, open_state
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.transaction import JournalError, recover
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # as spaprov.server.metrics (not imported here)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve = subparsers.add_parser("serve", help="run the provisioning server")
@@ -167,6 +169,11 @@ def _serve_workers(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     with tempfile.TemporaryDirectory(prefix="spaprov-site-") as record:
         os.environ[SITE_RECORD_ENV] = record
+        # prometheus_client's multiprocess mode: each worker keeps its metrics in files there and
+        # a scrape adds up every worker's (spaprov.server.metrics); removed with the directory.
+        metrics = Path(record) / "metrics"
+        metrics.mkdir()
+        os.environ[MULTIPROCESS_ENV] = str(metrics)
         return _run_workers(args)
 
 
