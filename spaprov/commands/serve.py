@@ -160,6 +160,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
     _warn_misdirected(config.site.profile_rule, args.host, args.port)
+    del config  # the workers load their own: the parent must not hold a 100,000-phone site meanwhile
     try:
         # Created and migrated here, once: N workers creating one fresh database at the same
         # moment raced ("database is locked", one worker exited and took the others down).
