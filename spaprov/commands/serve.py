@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT); default 1"
     )
+    serve.add_argument(
+        "--watch",
+        choices=["notify", "poll"],
+        default="notify",
+        help="follow the profile directory by change notification (default), or by a stat of "
+        "every file each second (poll: a directory edited from other machines, e.g. over NFS)",
+    )
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     serve.set_defaults(run=run_serve)
 
@@ -95,7 +102,12 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     if announce and not _recover(args.profiles):  # --workers: done once, by the parent
         return EXIT_FAILED
     try:
-        app = create_app(args.profiles, state=args.state, listen=(args.host, args.port))
+        app = create_app(
+            args.profiles,
+            state=args.state,
+            listen=(args.host, args.port),
+            watch_notify=getattr(args, "watch", "notify") != "poll",
+        )
     except StateStoreError as error:
         print(f"spaprov serve: {error}", file=sys.stderr)
         return EXIT_FAILED

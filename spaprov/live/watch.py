@@ -1,7 +1,9 @@
 """Following the profile directory: the kernel says which files changed (inotify and its kin, via
-watchfiles), so an edit is read within tens of milliseconds and costs what it changes; when
-change notification is not available (an old kernel, a network file system, the inotify watch
-limit reached, or watchfiles not installed) the directory is polled instead, stat only."""
+watchfiles), so an edit is read within tens of milliseconds and costs what it changes.  A stat of
+every file now and then (RESCAN) catches what notification cannot see: an edit made on another
+machine of a network file system (NFS), or events the kernel dropped.  When notification is not
+available (the inotify watch limit reached, an unsupported file system) or not wanted
+(`serve --watch poll`), the directory is polled instead, stat only."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ DEBOUNCE_MS = 30  # a write of several files (an import, an API batch) arrives a
 # A batch's journal exists while its files are being renamed into place: the reload waits for it
 # to go (its removal is an event too), up to this long; then it reports the interrupted write.
 JOURNAL_PATIENCE = 2.0
+RESCAN = 30.0  # seconds between two safety stats of every file (at least WATCH_DUTY x one scan)
 
 
 async def watch(holder: ConfigHolder, interval: float, *, notify: bool = True) -> None:
@@ -45,6 +48,7 @@ async def _notified(holder: ConfigHolder) -> None:
 
     root = holder.root
     journal_since: float | None = None
+    rescan_at = time.monotonic() + RESCAN
     async for changes in watchfiles.awatch(
         root,
         watch_filter=_Interesting(root),
@@ -55,9 +59,15 @@ async def _notified(holder: ConfigHolder) -> None:
         recursive=True,
     ):
         labels = changed_labels(root, [path for _, path in changes])
-        if not labels and journal_since is None:
+        current: str | None = None
+        if labels or journal_since is not None:
+            current = await asyncio.to_thread(holder.observe, labels)
+        if time.monotonic() >= rescan_at:
+            started = time.perf_counter()
+            current = await asyncio.to_thread(holder.observe, None)
+            rescan_at = time.monotonic() + max(RESCAN, WATCH_DUTY * (time.perf_counter() - started))
+        if current is None:
             continue
-        current = await asyncio.to_thread(holder.observe, labels)
         if pending_journal(root):
             journal_since = journal_since or time.monotonic()
             if time.monotonic() - journal_since < JOURNAL_PATIENCE:

@@ -66,3 +66,24 @@ async def test_a_broken_reference_is_refused_and_the_last_good_one_serves(
         return report["status"] == "ok" and report["devices"] == 2
 
     await wait_for(two_devices, timeout=10)
+
+
+async def test_a_change_no_event_reports_is_found_by_the_rescan(
+    start: ServerFactory, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on NFS, where another machine's write raises no local event: the periodic stat of every
+    file finds it."""
+
+    class Deaf:
+        def __init__(self, _root: Path) -> None:
+            pass
+
+        def __call__(self, _change: object, _path: str) -> bool:
+            return False
+
+    monkeypatch.setattr(watch_module, "_Interesting", Deaf)
+    monkeypatch.setattr(watch_module, "JOURNAL_PATIENCE", 0.1)  # wake up often
+    monkeypatch.setattr(watch_module, "RESCAN", 0.3)
+    server = await start(site, watch_interval=NEVER)
+    edit(site, 'station_name = "Conference Room 1"', 'station_name = "Annex"')
+    await renamed_to(server, "Annex")
