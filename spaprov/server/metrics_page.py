@@ -46,7 +46,7 @@ class MetricsPage:
                 ),
             ]
         )
-        metrics.add_gauges(mobility.audit.gauges)
+        metrics.add_gauges(lambda: mobility.audit.gauges())  # the writer of the moment
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/metrics", self.get)
