@@ -60,6 +60,16 @@ class Metrics:
         """Whether the workers of `serve --workers` add up their values (multiprocess mode)."""
         return self._shared_dir is not None
 
+    @property
+    def lockouts(self) -> int:
+        """Lockouts this process started."""
+        return self._counts.lockouts
+
+    @property
+    def auth_failures(self) -> int:
+        """Failed Digest authentications this process saw."""
+        return self._counts.auth_failures
+
     def add_gauges(self, source: Gauges) -> None:
         """Values (name, help, value) this process keeps, read at every scrape and publish():
         a name ending in _total is a counter (it only grows)."""
@@ -112,6 +122,7 @@ class _SharedCounts:
         self._lockouts = Counter(
             "spaprov_lockouts", "Lockouts started by the brute-force guard", registry=None
         )
+        self.lockouts = self.auth_failures = 0  # this process's, for its own checks
         # Children by label values: labels() takes a lock and builds a key on every call.
         self._request_children: dict[tuple[str, int], Counter] = {}
         self._latency_children: dict[str, Histogram] = {}
@@ -127,7 +138,12 @@ class _SharedCounts:
         latency.observe(seconds)
 
     def auth_event(self, event: str) -> None:
-        (self._lockouts if event == "lockout" else self._auth_failures).inc()
+        if event == "lockout":
+            self.lockouts += 1
+            self._lockouts.inc()
+        else:
+            self.auth_failures += 1
+            self._auth_failures.inc()
 
 
 class _LocalCounts:
