@@ -54,11 +54,11 @@ class SiteTree:
         self._failed: dict[str, set[str]] = {}
         # The documents as a full load's dicts hold them, and the indexes of their references.
         self._devices: dict[str, Device] = {}
-        self._device_names: dict[str, set[str]] = {}  # MAC -> file names (any case) that parse
+        self._device_names = _Index()  # MAC -> file names (any case) that parse
         self._users: dict[str, User] = {}
         self._profiles: dict[str, EmProfile] = {}
-        self._hosted: dict[str, set[str]] = {}  # host user -> MACs of the devices naming it
-        self._referrers: dict[str, set[str]] = {}  # EM profile -> users listing it
+        self._hosted = _Index()  # host user -> MACs of the devices naming it
+        self._referrers = _Index()  # EM profile -> users listing it
         # Cross-reference problems, by the document they are reported on (only non-empty).
         self._cross: dict[str, dict[str, tuple[Problem, ...]]] = {}
         # What changed since the last Config was built from the dicts.
@@ -190,14 +190,13 @@ class SiteTree:
         if item is None:
             return None
         if isinstance(item, Device):
-            names = self._device_names.setdefault(item.mac, set())
-            names.add(name)
-            if name == max(names):
+            self._device_names.add(item.mac, name)
+            if name == max(self._device_names.get(item.mac)):
                 self._devices[item.mac] = item
         elif isinstance(item, User):
             self._users[item.user_id] = item
             for profile in item.em_profiles:
-                self._referrers.setdefault(profile, set()).add(item.user_id)
+                self._referrers.add(profile, item.user_id)
         else:
             self._profiles[item.name] = item
         return item
@@ -206,10 +205,9 @@ class SiteTree:
         item, _ = self._docs[folder].pop(name, (None, ()))
         self._failed[folder].discard(name)
         if isinstance(item, Device):
-            names = self._device_names[item.mac]
-            names.discard(name)
+            self._device_names.discard(item.mac, name)
+            names = self._device_names.get(item.mac)
             if not names:
-                del self._device_names[item.mac]
                 del self._devices[item.mac]
             else:  # a file of the same MAC in another case is the one a full load keeps
                 keep = max(names)
@@ -219,10 +217,7 @@ class SiteTree:
         elif isinstance(item, User):
             del self._users[item.user_id]
             for profile in item.em_profiles:
-                referrers = self._referrers.get(profile, set())
-                referrers.discard(item.user_id)
-                if not referrers:
-                    self._referrers.pop(profile, None)
+                self._referrers.discard(profile, item.user_id)
         elif isinstance(item, EmProfile):
             del self._profiles[item.name]
 
@@ -252,7 +247,7 @@ class SiteTree:
         if folder == "devices":
             touched["em_profiles"].add(key)  # an EM profile may not have a device's name
         if folder == "em_profiles":
-            touched["users"] |= self._referrers.get(key, set())
+            touched["users"] |= self._referrers.get(key)
 
     def _current(self, folder: str, key: str) -> Document | None:
         table: Mapping[str, Any] = (
@@ -264,23 +259,19 @@ class SiteTree:
     # -- cross-references ---------------------------------------------------------------------------
     def _check_all(self) -> None:
         for mac, device in self._devices.items():
-            self._hosted.setdefault(device.host_user, set()).add(mac)
+            self._hosted.add(device.host_user, mac)
         self._recheck(
             {"devices": set(), "em_profiles": set(self._profiles), "users": set(self._users)},
-            set(self._hosted),
+            set(self._hosted.keys()),
         )
 
     def _recheck(self, touched: dict[str, set[str]], hosts: set[str]) -> None:
         for mac in touched["devices"]:  # re-index the changed devices by host user
             for host in hosts:  # every host user a changed device had or has
-                macs = self._hosted.get(host)
-                if macs is not None:
-                    macs.discard(mac)
-                    if not macs:
-                        del self._hosted[host]
+                self._hosted.discard(host, mac)
             device = self._devices.get(mac)
             if device is not None:
-                self._hosted.setdefault(device.host_user, set()).add(mac)
+                self._hosted.add(device.host_user, mac)
             self._cross["devices"].pop(mac, None)
         for name in touched["em_profiles"]:
             self._set_cross("em_profiles", name, _profile_problems(name, self._profiles, self._devices))
@@ -298,7 +289,7 @@ class SiteTree:
 
     def _host_problems(self, host: str) -> dict[str, tuple[Problem, ...]]:
         """The cross-reference problems of every device naming `host` as its host user."""
-        macs = sorted(self._hosted.get(host, ()), key=self._position)
+        macs = sorted(self._hosted.get(host), key=self._position)
         found: dict[str, tuple[Problem, ...]] = {}
         for index, mac in enumerate(macs):
             problems = []
@@ -320,7 +311,7 @@ class SiteTree:
 
     def _position(self, mac: str) -> str:
         """Where a full load puts a device: the first of its files in name order."""
-        return min(self._device_names[mac])
+        return self._device_names.first(mac)
 
     # -- the result -----------------------------------------------------------------------------------
     def problems(self) -> list[Problem]:
@@ -427,11 +418,11 @@ def _empty_state(root: Path) -> dict[str, Any]:
         "_docs": {f: {} for f in FOLDERS},
         "_failed": {f: set() for f in FOLDERS},
         "_devices": {},
-        "_device_names": {},
+        "_device_names": _Index(),
         "_users": {},
         "_profiles": {},
-        "_hosted": {},
-        "_referrers": {},
+        "_hosted": _Index(),
+        "_referrers": _Index(),
         "_cross": {f: {} for f in FOLDERS},
         "_config": None,
         "_keys_added": True,
@@ -448,3 +439,48 @@ def changed_labels(root: Path, paths: Collection[str]) -> set[str]:
         if relative != "." and not relative.startswith(".."):
             labels.add(relative.replace(os.sep, "/"))
     return labels
+
+
+class _Index:
+    """key -> a set of strings, lean on memory: a single value (the usual case: one device per
+    host user, one user per EM profile) is kept as the bare string, not in a set of its own."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self) -> None:
+        self._map: dict[str, str | set[str]] = {}
+
+    def add(self, key: str, value: str) -> None:
+        old = self._map.get(key)
+        if old is None:
+            self._map[key] = value
+        elif isinstance(old, str):
+            if old != value:
+                self._map[key] = {old, value}
+        else:
+            old.add(value)
+
+    def discard(self, key: str, value: str) -> None:
+        old = self._map.get(key)
+        if old is None:
+            return
+        if isinstance(old, str):
+            if old == value:
+                del self._map[key]
+            return
+        old.discard(value)
+        if len(old) == 1:
+            self._map[key] = next(iter(old))
+
+    def get(self, key: str) -> set[str]:
+        old = self._map.get(key)
+        if old is None:
+            return set()
+        return {old} if isinstance(old, str) else set(old)
+
+    def first(self, key: str) -> str:
+        old = self._map[key]
+        return old if isinstance(old, str) else min(old)
+
+    def keys(self) -> Iterable[str]:
+        return self._map.keys()

@@ -82,10 +82,16 @@ class _Interesting:
     and the journal of a batch write."""
 
     def __init__(self, root: Path) -> None:
-        self._base = os.path.realpath(root)
+        # The paths come under the root as given (a symbolic link, say) or as resolved.
+        self._bases = {os.path.abspath(root) + os.sep, os.path.realpath(root) + os.sep}
 
     def __call__(self, _change: object, path: str) -> bool:
-        relative = os.path.relpath(path, self._base)
+        for base in self._bases:
+            if path.startswith(base):
+                relative = path[len(base) :]
+                break
+        else:
+            return False
         if relative == JOURNAL:
             return True
         return not any(part.startswith(".") for part in relative.split(os.sep))

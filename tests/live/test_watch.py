@@ -87,3 +87,13 @@ async def test_a_change_no_event_reports_is_found_by_the_rescan(
     server = await start(site, watch_interval=NEVER)
     edit(site, 'station_name = "Conference Room 1"', 'station_name = "Annex"')
     await renamed_to(server, "Annex")
+
+
+async def test_a_profile_directory_reached_through_a_symbolic_link(
+    start: ServerFactory, site: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(site)
+    server = await start(link, watch_interval=NEVER)
+    edit(site, 'station_name = "Conference Room 1"', 'station_name = "Linked"')
+    await renamed_to(server, "Linked")
