@@ -4,12 +4,14 @@ Run from the repository root: `python bench/growth.py [--sizes 1000 10000 100000
 For each size it builds (once, under build/growth-N) a site of N devices, N users, N EM profiles
 (one per user) and 2N Digest credentials, then runs `spaprov serve` on it in a subprocess and
 prints, one row per size:
-- start-up: from launching the process to the first answer of /healthz;
+- start-up: from launching the process to the first answer of /healthz (and the CPU time the
+  server used until then: the figure that does not depend on what else the machine runs);
 - RSS: the server's resident memory after start-up and its peak (VmHWM) at the end;
 - full reload: SIGHUP to the "configuration reloaded" log line;
 - one-file edit: a device, a user and an EM profile file rewritten in turn (atomically, as an
   editor or `spaprov import` does); each from the write until /healthz shows the new generation
   (edit -> validated -> served); the median and the worst.
+Progress and each measurement go to standard error as they come; the table to standard output.
 """
 
 from __future__ import annotations
@@ -99,6 +101,12 @@ def rss_mb(pid: int, field: str) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (independent of what else the machine runs)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def atomic_write(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.bench.tmp")
     temporary.write_text(text)
@@ -169,22 +177,22 @@ class Server:
             self.process.kill()
 
 
-def edit_latency(server: Server, site: Path, count: int, round_: int) -> list[float]:
-    n = (round_ * 7919) % count
-    edits = [
-        (site / "devices" / f"{mac(n)}.toml", device_text(n, f"Desk {n} edit {round_}")),
-        (site / "users" / f"user{n}.toml", user_text(n, f"User {n} edit {round_}")),
-        (site / "em_profiles" / f"user{n}.toml", profile_text(n, f"User {n} edit {round_}")),
-    ]
-    timings = []
-    for path, text in edits:
-        before = server.generation()
-        time.sleep(0.3)  # not in the same watcher batch as the previous edit
-        started = time.perf_counter()
-        atomic_write(path, text)
-        server.wait_generation(before)
-        timings.append(time.perf_counter() - started)
-    return timings
+def edit_latency(server: Server, site: Path, count: int, edit: int) -> float:
+    """Edit number `edit`: a device, a user, an EM profile, a device ... in turn."""
+    n = (edit * 7919) % count
+    path, text = [
+        (site / "devices" / f"{mac(n)}.toml", device_text(n, f"Desk {n} edit {edit}")),
+        (site / "users" / f"user{n}.toml", user_text(n, f"User {n} edit {edit}")),
+        (site / "em_profiles" / f"user{n}.toml", profile_text(n, f"User {n} edit {edit}")),
+    ][edit % 3]
+    before = server.generation()
+    time.sleep(0.3)  # not in the same watcher batch as the previous edit
+    started = time.perf_counter()
+    atomic_write(path, text)
+    server.wait_generation(before)
+    took = time.perf_counter() - started
+    print(f"  edit {edit} ({path.parent.name}): served after {took:.3f} s", file=sys.stderr, flush=True)
+    return took
 
 
 def measure(count: int, edits: int) -> dict[str, float]:
@@ -193,40 +201,52 @@ def measure(count: int, edits: int) -> dict[str, float]:
     server = Server(site)
     try:
         startup = server.wait_started()
+        startup_cpu = cpu_seconds(server.process.pid)
         rss = rss_mb(server.process.pid, "VmRSS")
-        print(f"  {count}: started in {startup:.2f} s", file=sys.stderr, flush=True)
+        print(
+            f"  {count}: started in {startup:.2f} s ({startup_cpu:.2f} s CPU), RSS {rss:.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
+        before_reload = cpu_seconds(server.process.pid)
         reload_ = server.full_reload()
-        timings: list[float] = []
-        for round_ in range(1, edits + 1):
-            timings += edit_latency(server, site, count, round_)
+        reload_cpu = cpu_seconds(server.process.pid) - before_reload
+        print(f"  full reload {reload_:.2f} s ({reload_cpu:.2f} s CPU)", file=sys.stderr, flush=True)
+        timings = [edit_latency(server, site, count, edit) for edit in range(edits)]
         peak = rss_mb(server.process.pid, "VmHWM")
     finally:
         server.stop()
     return {
         "startup": startup,
+        "startup_cpu": startup_cpu,
+        "reload_cpu": reload_cpu,
         "rss": rss,
         "peak": peak,
         "reload": reload_,
-        "edit_median": statistics.median(timings),
-        "edit_max": max(timings),
+        "edit_median": statistics.median(timings) if timings else float("nan"),
+        "edit_max": max(timings, default=float("nan")),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--edits", type=int, default=3, help="rounds of (device, user, EM profile) edits")
+    parser.add_argument(
+        "--edits", type=int, default=6, help="one-file edits per size (device, user, EM profile in turn)"
+    )
     args = parser.parse_args()
     rows = [(count, measure(count, args.edits)) for count in args.sizes]
     print(
-        "| devices + users | start-up | RSS after start (peak) | full reload (SIGHUP) "
+        "| devices + users | start-up (CPU) | RSS after start (peak) | full reload, SIGHUP (CPU) "
         "| one-file edit, median (max) |"
     )
     print("|---|---|---|---|---|")
     for count, row in rows:
         print(
-            f"| {count:,} + {count:,} | {row['startup']:.2f} s | {row['rss']:.0f} MB ({row['peak']:.0f} MB) "
-            f"| {row['reload']:.2f} s | {row['edit_median']:.3f} s ({row['edit_max']:.3f} s) |"
+            f"| {count:,} + {count:,} | {row['startup']:.2f} s ({row['startup_cpu']:.1f} s) "
+            f"| {row['rss']:.0f} MB ({row['peak']:.0f} MB) "
+            f"| {row['reload']:.2f} s ({row['reload_cpu']:.1f} s) "
+            f"| {row['edit_median']:.3f} s ({row['edit_max']:.3f} s) |"
         )
 
 

@@ -62,7 +62,8 @@ async def _notified(holder: ConfigHolder) -> None:
         current: str | None = None
         if labels or journal_since is not None:
             current = await asyncio.to_thread(holder.observe, labels)
-        if time.monotonic() >= rescan_at:
+        # Not on top of an edit being followed (it would wait for the scan), unless long overdue.
+        if time.monotonic() >= rescan_at + (0 if not changes else RESCAN):
             started = time.perf_counter()
             current = await asyncio.to_thread(holder.observe, None)
             rescan_at = time.monotonic() + max(RESCAN, WATCH_DUTY * (time.perf_counter() - started))
