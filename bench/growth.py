@@ -65,6 +65,7 @@ def build_site(count: int) -> Path:
     if marker.exists():
         return site
     shutil.rmtree(site, ignore_errors=True)
+    os.umask(0o077)  # as spaprov's own writers: files holding passwords readable by the server only
     for folder in ("devices", "users", "em_profiles"):
         (site / folder).mkdir(parents=True)
     (site / "site.toml").write_text((ROOT / "sample_profiles" / "site.toml").read_text())

@@ -12,6 +12,7 @@ from pathlib import Path
 from spaprov.config.schema import Config
 
 log = logging.getLogger("spaprov.config")
+WARN_AT_MOST = 20
 
 
 def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
@@ -41,10 +42,17 @@ def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
 
 
 def warn_readable_secrets(root: Path, config: Config) -> None:
-    for path, mode in readable_secret_files(root, config):
+    found = readable_secret_files(root, config)
+    for path, mode in found[:WARN_AT_MOST]:
         log.warning(
             "%s holds passwords and is readable by group or others (mode %04o): run chmod 600 %s",
             path,
             mode,
             path,
+        )
+    if len(found) > WARN_AT_MOST:  # a whole site copied in with a 0644 umask: one line, not 100,000
+        log.warning(
+            "... and %d more files holding passwords are readable by group or others: run chmod -R go-rwx %s",
+            len(found) - WARN_AT_MOST,
+            root,
         )

@@ -111,9 +111,12 @@ def outcome(load: object) -> Config | list[str]:
         return [str(problem) for problem in error.problems]
 
 
+Step = tuple[list[tuple[str, str | None]], str]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=8))
-def test_incremental_reload_gives_what_a_full_load_gives(steps: list[tuple[list[tuple[str, str | None]], str]]) -> None:
+def test_incremental_reload_gives_what_a_full_load_gives(steps: list[Step]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = copy_sample(Path(directory) / "site")
         site_text = (root / "site.toml").read_text()

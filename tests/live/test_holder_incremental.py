@@ -52,10 +52,13 @@ def credentials(store: CredentialStore) -> dict[str, str | None]:
     return {user: store.ha1(user, "MD5") for user in [*PEOPLE, *store.users()]}
 
 
+Step = tuple[list[tuple[str, str | None]], bool]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=8))
 def test_the_live_site_serves_what_a_full_load_gives(
-    steps: list[tuple[list[tuple[str, str | None]], bool]],
+    steps: list[Step],
 ) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = copy_sample(Path(directory) / "site")
