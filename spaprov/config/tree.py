@@ -81,11 +81,15 @@ class SiteTree:
         self._check_all()
         return set(hashes)
 
-    def refresh(self, labels: Iterable[str] | None = None) -> set[str]:
+    def refresh(
+        self, labels: Iterable[str] | None = None, *, scanned: dict[str, int] | None = None
+    ) -> set[str]:
         """Follow changes: re-read the files `labels` names ("devices/x.toml", "site.toml"; None:
-        whatever a stat of every file finds changed).  Returns the labels that did change."""
+        whatever a stat of every file finds changed: `scanned`, spaprov.config.fingerprint.scan's
+        result, taken by the caller without holding up others, or a scan made now).  Returns the
+        labels that did change."""
         if labels is None or not self.root.is_dir():
-            changed = self._scan_changes()
+            changed = self._scan_changes(scanned)
         else:
             changed = set()
             for label in labels:
@@ -138,11 +142,13 @@ class SiteTree:
     def fingerprint(self) -> str:
         return combine(self._total, (self.root / JOURNAL).exists())
 
-    def _scan_changes(self) -> set[str]:
-        current = scan(self.root) if self.root.is_dir() else {}
-        changed = {label for label, value in current.items() if self._hashes.get(label) != value}
-        changed |= self._hashes.keys() - current.keys()
-        self._hashes, self._total = current, sum(current.values())
+    def _scan_changes(self, scanned: dict[str, int] | None = None) -> set[str]:
+        if scanned is None:
+            scanned = scan(self.root) if self.root.is_dir() else {}
+        changed = {label for label, value in scanned.items() if self._hashes.get(label) != value}
+        changed |= self._hashes.keys() - scanned.keys()
+        for label in changed:  # stat again: the scan may be older than an event followed since
+            self._restat(label)
         return changed
 
     def _restat(self, label: str) -> bool:

@@ -17,6 +17,7 @@ from spaprov.auth import CredentialFileError, CredentialStore, DigestAuthenticat
 from spaprov.clock import Clock
 from spaprov.config import Config, ConfigError, Problem
 from spaprov.config.file_modes import warn_readable_secrets
+from spaprov.config.fingerprint import scan
 from spaprov.config.routes import RouteMatcher
 from spaprov.config.schema import Route
 from spaprov.config.tree import CREDENTIAL_FILES, SiteTree
@@ -140,9 +141,12 @@ class ConfigHolder:
     def observe(self, changed: Iterable[str] | None) -> str:
         """Follow the files `changed` names (None: find them by stat) without installing anything;
         the directory's fingerprint now (for settle).  Blocking: run it in a worker thread."""
+        # The stat of every file (a second or more at 100,000 phones) without the lock, so that
+        # an edit followed meanwhile does not wait for it.
+        scanned = scan(self.root) if changed is None and self.root.is_dir() else None
         with self._tree_lock:
             tree = self._current_tree()
-            self._note(tree.refresh(changed))
+            self._note(tree.refresh(changed, scanned=scanned))
             return tree.fingerprint
 
     def tree_matches_site(self) -> bool:
