@@ -81,6 +81,15 @@ class SiteTree:
         self._check_all()
         return set(hashes)
 
+    def reread_all(self) -> set[str]:
+        """Read every file again (SIGHUP) in place: an unchanged document keeps its object, so the
+        memory does not double while the served configuration still holds the old ones."""
+        current = scan(self.root) if self.root.is_dir() else {}
+        labels = set(current) | set(self._hashes)
+        self._hashes, self._total = current, sum(current.values())
+        self._apply(labels | {"site.toml"})
+        return labels
+
     def refresh(
         self, labels: Iterable[str] | None = None, *, scanned: dict[str, int] | None = None
     ) -> set[str]:
@@ -186,10 +195,12 @@ class SiteTree:
         self._routes = site_routes(self._site, route_problems) if self._site else ()
         self._route_problems = tuple(route_problems)
 
-    def _read_document(self, folder: str, name: str) -> Document | None:
+    def _read_document(self, folder: str, name: str, previous: Document | None = None) -> Document | None:
         problems: list[Problem] = []
         source = SourceDirectory(self.root, self._overrides)
         item: Document | None = read_document(source, folder, name, problems)
+        if item is not None and item == previous:
+            item = previous  # unchanged: one copy in memory, shared with the served Config
         self._docs[folder][name] = (item, tuple(problems))
         if problems:
             self._failed[folder].add(name)
@@ -237,9 +248,10 @@ class SiteTree:
                 self._read_document(folder, name)
             return
         before = self._current(folder, key)
+        previous = self._docs[folder].get(name, (None, ()))[0]
         self._forget(folder, name)
         if self._exists(f"{folder}/{name}"):
-            self._read_document(folder, name)
+            self._read_document(folder, name, previous)
         after = self._current(folder, key)
         if before is None and after is not None:
             self._keys_added = True

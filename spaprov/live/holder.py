@@ -228,8 +228,12 @@ class ConfigHolder:
     ) -> tuple[Config, CredentialStore]:
         with self._tree_lock:
             first = self._tree is None
-            if first or full:
+            if first:
                 tree = self._tree = SiteTree(self.root)
+                self._credentials_changed = True
+            elif full:
+                tree = self._current_tree()
+                tree.reread_all()
                 self._credentials_changed = True
             else:
                 tree = self._current_tree()

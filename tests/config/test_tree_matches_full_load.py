@@ -78,7 +78,7 @@ site_edits = st.tuples(st.just("site.toml"), st.sampled_from(["name", "broken", 
 # edits are only proposed (an API edit is checked before anything is written).
 step = st.tuples(
     st.lists(writes | breaks | deletes | site_edits, min_size=1, max_size=3),
-    st.sampled_from(["told", "scan", "proposed"]),
+    st.sampled_from(["told", "scan", "proposed", "everything"]),
 )
 
 
@@ -131,7 +131,10 @@ def test_incremental_reload_gives_what_a_full_load_gives(steps: list[Step]) -> N
             else:
                 for label, content in edits:
                     apply(root, label, content)
-                tree.refresh([label for label, _ in edits] if how == "told" else None)
+                if how == "everything":  # SIGHUP
+                    tree.reread_all()
+                else:
+                    tree.refresh([label for label, _ in edits] if how == "told" else None)
             incremental = outcome(tree.config)
             full = outcome(lambda: load_profile_directory(root))
             if isinstance(full, list) or isinstance(incremental, list):
