@@ -260,6 +260,11 @@ class SiteTree:
         for item in (before, after):
             if isinstance(item, Device):
                 hosts.add(item.host_user)
+        if folder == "devices":  # the index of devices by host user follows the one a load keeps
+            if isinstance(before, Device):
+                self._hosted.discard(before.host_user, key)
+            if isinstance(after, Device):
+                self._hosted.add(after.host_user, key)
         if folder == "users":
             hosts.add(key)  # devices whose host user is (or was) a mobility user
         if folder == "devices":
@@ -284,12 +289,7 @@ class SiteTree:
         )
 
     def _recheck(self, touched: dict[str, set[str]], hosts: set[str]) -> None:
-        for mac in touched["devices"]:  # re-index the changed devices by host user
-            for host in hosts:  # every host user a changed device had or has
-                self._hosted.discard(host, mac)
-            device = self._devices.get(mac)
-            if device is not None:
-                self._hosted.add(device.host_user, mac)
+        for mac in touched["devices"]:  # (set again below, by host user: `hosts` has theirs)
             self._cross["devices"].pop(mac, None)
         for name in touched["em_profiles"]:
             self._set_cross("em_profiles", name, _profile_problems(name, self._profiles, self._devices))
