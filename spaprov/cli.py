@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from spaprov import __version__
-from spaprov.commands import admin, bulk, phone, rule, serve, sessions, user
+from spaprov.commands import admin, backup, bulk, phone, rule, serve, sessions, user
 from spaprov.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from spaprov.commands.profiles_option import ProfilesError, resolve_profiles
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.register(subparsers)
     admin.register(subparsers)
     bulk.register(subparsers)
+    backup.register(subparsers)
     return parser
 
 
@@ -33,7 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One rule for every command that takes --profiles; a command that can do without the
     # directory (sessions with --state, user with --credentials and --realm) says so.
     optional = getattr(args, "profiles_optional", None)
-    if hasattr(args, "profiles") and not (args.profiles is None and optional and optional(args)):
+    # `restore --profiles NEW` creates the directory it is explicitly given (a migration).
+    new = (
+        getattr(args, "profiles_may_be_new", False)
+        and args.profiles is not None
+        and not args.profiles.exists()
+    )
+    if hasattr(args, "profiles") and not new and not (args.profiles is None and optional and optional(args)):
         try:
             args.profiles = resolve_profiles(args.profiles)
         except ProfilesError as error:

@@ -34,13 +34,54 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="session", autouse=True)
 def sample_site_untouched() -> Iterator[None]:
-    """Tests never write into the tree: sample_profiles/ must end the session as it began (a lock
-    file, a state database or an edit there fails the run)."""
+    """Tests never write into the sample they share: SAMPLE (this process's pristine copy, which
+    every read-only test loads, renders or serves from) must end the session as it began; a lock
+    file, a state database or an edit there fails the run.  The tree's sample_profiles/ is the
+    administrator's to edit (the README walkthrough does): no test reads or writes it, and
+    tests/test_sample_pristine.py checks that none names it."""
     before = _tree(SAMPLE)
     yield
     after = _tree(SAMPLE)
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
-    assert not changed, f"tests wrote into sample_profiles/: {changed}"
+    assert not changed, f"tests wrote into the shared sample {SAMPLE}: {changed} (use the `site` fixture)"
+
+
+# What a plain machine lacks, recognised in skip reasons; `make test-all` provides both.
+_MISSING = {"PostgreSQL": ("SPAPROV_TEST_POSTGRES", "pg_ctlcluster"), "Chromium": ("chromium",)}
+RUN_EVERYTHING = "make test-all"
+
+
+def skipped_for_missing_services(reasons: list[str]) -> dict[str, int]:
+    """How many skips each missing service caused (PostgreSQL, Chromium), from the skip reasons."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        for service, words in _MISSING.items():
+            if any(word.lower() in reason.lower() for word in words):
+                counts[service] = counts.get(service, 0) + 1
+                break
+    return counts
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after -ra's list, above the counts
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """Loud skips: say what did not run for want of PostgreSQL or Chromium, and how to run it."""
+    yield
+    reasons = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reasons.append(
+            str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        )
+    counts = skipped_for_missing_services(reasons)
+    if not counts:
+        return
+    what = ", ".join(f"{count} that need {service}" for service, count in counts.items())
+    terminalreporter.write_sep(
+        "=",
+        f"NOT RUN: {what}; `{RUN_EVERYTHING}` sets up {' and '.join(counts)} and runs everything",
+        yellow=True,
+        bold=True,
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -79,6 +120,9 @@ async def start(
     async def factory(site: Path, **kwargs: object) -> TestServer:
         kwargs.setdefault("watch_interval", None)
         kwargs.setdefault("clock", ManualClock())
+        # No background sweep for resync pushes: a test that wants one passes push_interval, or
+        # calls app[PUSHER].sweep() itself, so ManualClock jumps end sessions only where asked.
+        kwargs.setdefault("push_interval", None)
         return await aiohttp_server(create_app(site, **kwargs))  # type: ignore[arg-type]
 
     yield factory

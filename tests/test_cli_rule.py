@@ -127,7 +127,20 @@ def test_lint_exits_1_with_warnings_and_0_when_clean() -> None:
     noisy = run("rule", "lint", "($SWVER < 7.5.2b)? [--uid $MUID --pwd secret] http://x/a | /b")
     assert noisy.returncode == 1
     assert "[xml-escape]" in noisy.stdout and "[literal-password]" in noisy.stdout
-    assert run("rule", "lint", "https://x/a.cfg").returncode == 0
+    assert run("rule", "lint", "https://x/a.cfg").returncode == 0  # no site: nothing to identify
+
+
+def test_lint_against_a_site_names_routes_that_cannot_identify_a_phone(site: Path) -> None:
+    profiles = ("--profiles", str(site))
+    rule = "[--uid $MUID$PDOM --pwd $MPWD] https://x/mobilephone.cfg"
+    unidentified = run("rule", "lint", *profiles, rule)
+    assert unidentified.returncode == 1 and "[unidentified-phone]" in unidentified.stdout
+    assert run("rule", "lint", *profiles, rule + "?mac=$MA").returncode == 0
+    unserved = run("rule", "lint", *profiles, "https://x/elsewhere.cfg")
+    assert unserved.returncode == 1 and "[unserved-path]" in unserved.stdout
+    assert "[unidentified-phone]" not in unserved.stdout
+    missing = run("rule", "lint", "--profiles", str(site / "nope"), rule)
+    assert missing.returncode == 2 and "nope" in missing.stderr
 
 
 def test_fmt_prints_the_canonical_rule() -> None:

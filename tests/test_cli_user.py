@@ -45,7 +45,7 @@ def test_password_is_never_taken_from_argv(tmp_path: Path) -> None:
 
 
 def test_no_terminal_and_no_stdin_flag_is_a_clear_error(tmp_path: Path) -> None:
-    done = run("add", "bob", "--profiles", str(tmp_path), "--realm", "r")
+    done = run("add", "bob@example.com", "--profiles", str(tmp_path), "--realm", "r")
     assert done.returncode == 1 and "use --password-stdin" in done.stderr
     assert not (tmp_path / "credentials.htdigest").exists()
 

@@ -191,6 +191,29 @@ class AdminAccounts:
         self._load()
         accounts = dict(self._accounts)
         accounts[name] = (role, _CONTEXT.hash(password))
+        self._write(accounts)
+
+    def set_password(self, name: str, password: str) -> None:
+        """A new password for an existing administrator, keeping the role."""
+        self._load()
+        if name not in self._accounts:
+            raise AdminAccountsError(f"no administrator {name!r} (add one with `spaprov admin add`)")
+        self.set(name, self._accounts[name][0], password)
+
+    def delete(self, name: str) -> None:
+        """Remove an administrator; never the last one with the admin role (nobody could then
+        change the site through /api/v1)."""
+        self._load()
+        if name not in self._accounts:
+            raise AdminAccountsError(f"no administrator {name!r}")
+        admins = [n for n, (role, _) in self._accounts.items() if role == "admin"]
+        if admins == [name]:
+            raise AdminAccountsError(
+                f"{name!r} is the last administrator with the admin role: add another first"
+            )
+        self._write({n: entry for n, entry in self._accounts.items() if n != name})
+
+    def _write(self, accounts: dict[str, tuple[str, str]]) -> None:
         document = {"admins": {n: {"role": r, "hash": h} for n, (r, h) in sorted(accounts.items())}}
         atomic_write(self.path, _nested(document).encode())
         self._mtime = None

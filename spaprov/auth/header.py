@@ -79,6 +79,17 @@ def parse_authorization(header: str) -> DigestCredentials:
     )
 
 
+def parse_challenge(header: str) -> dict[str, str]:
+    """The parameters (names in lower case) of a Digest challenge, as a client reads it (spaprov
+    answers a phone's challenge to its SIP NOTIFY); raises AuthHeaderError when malformed."""
+    if len(header) > MAX_HEADER_LENGTH:
+        raise AuthHeaderError(f"challenge longer than {MAX_HEADER_LENGTH} characters")
+    scheme, _, rest = header.strip(" \t").partition(" ")
+    if scheme.lower() != "digest":
+        raise AuthHeaderError(f"challenge scheme {scheme[:20]!r} is not Digest")
+    return _parse_params(rest)
+
+
 def _parse_params(text: str) -> dict[str, str]:
     """All parameters in one findall; the matches tile the text exactly when it is well formed
     (findall skips what it cannot match, so any junk makes the lengths fall short)."""

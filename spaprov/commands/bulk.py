@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     importer.set_defaults(run=run_import)
     exporter = subparsers.add_parser("export", help="export users or devices as CSV (to stdout)")
-    exporter.add_argument("kind", choices=sorted(COLUMNS))
+    exporter.add_argument("kind", choices=sorted(COLUMNS), help="what to export: users or devices")
     add_profiles_argument(exporter)
     exporter.set_defaults(run=run_export)
 

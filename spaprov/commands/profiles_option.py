@@ -21,8 +21,9 @@ class ProfilesError(ValueError):
     """No usable profile directory: the message says what to do."""
 
 
-def add_profiles_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profiles", type=Path, default=None, metavar="DIR", help=PROFILES_HELP)
+def add_profiles_argument(parser: argparse.ArgumentParser, *, note: str = "") -> None:
+    help_text = f"{PROFILES_HELP}; {note}" if note else PROFILES_HELP
+    parser.add_argument("--profiles", type=Path, default=None, metavar="DIR", help=help_text)
 
 
 def resolve_profiles(given: Path | None, cwd: Path | None = None) -> Path:

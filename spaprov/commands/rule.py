@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from spaprov.config import ConfigError, load_profile_directory
 from spaprov.rules import (
     Evaluation,
     ExpansionTooLarge,
@@ -55,9 +56,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--show-secrets", action="store_true", help="print --pwd and --key values instead of masking them"
     )
     evaluate_parser.set_defaults(run=run_eval)
-    add("lint", "warn about rules that parse but probably misbehave (exit 1 on any warning)").set_defaults(
-        run=run_lint
+    lint_parser = add("lint", "warn about rules that parse but probably misbehave (exit 1 on any warning)")
+    lint_parser.add_argument(
+        "--profiles",
+        type=Path,
+        metavar="DIR",
+        help="also check the URLs against the routes this profile directory serves: unserved "
+        "paths, missing credentials, routes that cannot identify a phone with no MAC in its User-Agent",
     )
+    lint_parser.set_defaults(run=run_lint, profiles_optional=lambda _args: True)  # only when named
     add("fmt", "print the rule in canonical form").set_defaults(run=run_fmt)
 
 
@@ -85,8 +92,16 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
+    served = None
+    if args.profiles is not None:
+        try:
+            routes = load_profile_directory(args.profiles).routes
+        except ConfigError as error:
+            print(f"spaprov rule lint: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        served = {route.path: route.kind != "default" for route in routes}
     try:
-        warnings = lint(read_rule(args.rule), kind=args.kind)
+        warnings = lint(read_rule(args.rule), kind=args.kind, served_paths=served)
     except RuleSyntaxError as error:
         return _report(error, sys.stderr)
     for warning in warnings:

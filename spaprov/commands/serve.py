@@ -21,7 +21,7 @@ from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
-from spaprov.config.schema import RouteKind
+from spaprov.config.schema import Config, RouteKind
 from spaprov.live.holder import SERVER_STARTED_ENV, WORKER_NONCE_SECRET_ENV
 from spaprov.live.site_record import SITE_RECORD_ENV
 from spaprov.logsafe import install_redaction
@@ -40,6 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--tls-cert", type=Path, help="PEM certificate: serve https")
     serve.add_argument("--tls-key", type=Path, help="PEM private key for --tls-cert")
+    serve.add_argument(
+        "--tftp",
+        metavar="[ADDR:]PORT",
+        type=tftp_address,
+        help="also serve the bootstrap profile (spa$PSN.cfg, spa<mac>.cfg) over TFTP, read-only; "
+        "ADDR defaults to --host (port 69 needs root or CAP_NET_BIND_SERVICE)",
+    )
     add_state_arguments(serve)
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT); default 1"
@@ -51,13 +58,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="follow the profile directory by change notification (default), or by a stat of "
         "every file each second (poll: a directory edited from other machines, e.g. over NFS)",
     )
-    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="least severe log level printed (default INFO)",
+    )
     serve.set_defaults(run=run_serve)
 
     render = subparsers.add_parser("render", help="print exactly what a phone would receive")
     add_profiles_argument(render)
     render.add_argument("--device", required=True, help="the phone's MAC address")
-    render.add_argument("--user", help="the logged-in user's id (implies --kind mobile)")
+    render.add_argument(
+        "--user", help="the logged-in user: id or id@domain, as a phone sends it (implies --kind mobile)"
+    )
     render.add_argument(
         "--kind",
         choices=["default", "host", "mobile"],
@@ -65,6 +79,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     render.add_argument("--secure", action="store_true", help="as if fetched over https")
     render.set_defaults(run=run_render)
+
+
+def tftp_address(text: str) -> tuple[str | None, int]:
+    """`69`, `0.0.0.0:69`, `[::]:69` -> (address or None for --host's, port)."""
+    host: str | None = None
+    port_text = text
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if not rest.startswith(":"):
+            raise argparse.ArgumentTypeError(f"{text!r}: an IPv6 address is written [ADDR]:PORT")
+        port_text = rest[1:]
+    elif ":" in text:
+        host, _, port_text = text.rpartition(":")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536 or host == "":
+        raise argparse.ArgumentTypeError(f"{text!r}: expected [ADDR:]PORT with PORT in 1..65535")
+    return host, int(port_text)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -102,11 +132,14 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
     if announce and not _recover(args.profiles):  # --workers: done once, by the parent
         return EXIT_FAILED
     try:
+        tftp = None if args.tftp is None else (args.tftp[0] or args.host, args.tftp[1])
         app = create_app(
             args.profiles,
             state=args.state,
             listen=(args.host, args.port),
             watch_notify=getattr(args, "watch", "notify") != "poll",
+            tftp=tftp,
+            tftp_reuse_port=reuse_port,
         )
     except StateStoreError as error:
         print(f"spaprov serve: {error}", file=sys.stderr)
@@ -116,6 +149,7 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
         return EXIT_FAILED
     if announce:
         _warn_misdirected(app[HOLDER].config.site.profile_rule, args.host, args.port)
+        _advise(app[HOLDER].config)
     scheme = "https" if context else "http"
     where = f"spaprov serving {args.profiles} on {scheme}://{args.host}:{args.port}"
     web.run_app(
@@ -136,6 +170,14 @@ def _warn_misdirected(profile_rule: str, host: str, port: int) -> None:
 
     for warning in misdirected(profile_rule, host, port):
         logging.getLogger("spaprov.serve").warning("%s", warning)
+
+
+def _advise(config: Config) -> None:
+    """Say once, at start-up, what the site will do badly on some phones (it is served anyway)."""
+    from spaprov.profiles.advice import startup_advice
+
+    for line in startup_advice(config):
+        logging.getLogger("spaprov.serve").warning("%s", line)
 
 
 def _recover(profiles: Path) -> bool:
@@ -172,6 +214,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
         print(f"spaprov serve: refusing to start: {error}", file=sys.stderr)
         return EXIT_FAILED
     _warn_misdirected(config.site.profile_rule, args.host, args.port)
+    _advise(config)
     del config  # the workers load their own: the parent must not hold a 100,000-phone site meanwhile
     try:
         # Created and migrated here, once: N workers creating one fresh database at the same
@@ -243,13 +286,21 @@ def run_render(args: argparse.Namespace) -> int:
     kind: RouteKind = args.kind or ("mobile" if args.user else "host")
     user = None
     if kind == "mobile":
-        user = config.users.get(args.user or "")
+        known = ", ".join(sorted(config.users)) or "none"
+        if not args.user:
+            print(f"spaprov render: a mobile profile needs --user (one of {known})", file=sys.stderr)
+            return EXIT_FAILED
+        # The user id, or the Digest name a phone sends (alice@example.com) as the CLI takes it.
+        user = config.users.get(args.user.removesuffix(config.site.em_user_domain))
         if user is None:
             print(
-                f"spaprov render: a mobile profile needs --user (one of {', '.join(sorted(config.users))})",
+                f"spaprov render: no user {args.user!r} in {args.profiles}/users (users: {known})",
                 file=sys.stderr,
             )
             return EXIT_FAILED
-    body = ProfileBuilder(Renderer()).build(config, kind, device, user=user, secure=args.secure)
+    builder = ProfileBuilder(Renderer())
+    for misfit in builder.misfits(config, kind, device, user):  # stdout stays the exact profile
+        print(f"spaprov render: warning: {misfit}", file=sys.stderr)
+    body = builder.build(config, kind, device, user=user, secure=args.secure)
     sys.stdout.write(body.decode("ascii"))
     return EXIT_OK

@@ -25,13 +25,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sessions = subparsers.add_parser("sessions", help="extension-mobility sessions")
     actions = sessions.add_subparsers(dest="sessions_action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="active sessions (--all: ended ones too)")
-    listing.add_argument("--all", action="store_true")
+    listing.add_argument("--all", action="store_true", help="ended sessions too, not only active ones")
     common(listing)
     listing.set_defaults(run=run_list)
     logout = actions.add_parser(
-        "logout", help="force a logout: the phone gets the logout profile at its next resync"
+        "logout",
+        help="force a logout: a running server pushes the phone a resync (SIP NOTIFY) within "
+        "seconds; the phone gets the logout profile then, or at its next resync",
     )
-    logout.add_argument("target", metavar="USER|MAC")
+    logout.add_argument("target", metavar="USER|MAC", help="the user id, or the phone's MAC address")
     common(logout)
     logout.set_defaults(run=run_logout)
 

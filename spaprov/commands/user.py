@@ -14,6 +14,8 @@ from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.transaction import recover
 
+PASSWORD_STDIN_HELP = "read the password from the first line of standard input (else prompt twice)"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     user = subparsers.add_parser("user", help="manage Digest credentials (credentials.htdigest)")
@@ -36,7 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             action.add_argument(
                 "--password-stdin",
                 action="store_true",
-                help="read the password from the first line of standard input",
+                help=PASSWORD_STDIN_HELP,
+            )
+        if name == "del":
+            action.add_argument(
+                "--force",
+                action="store_true",
+                help="delete even a device's host user (its phone then cannot fetch its host profile)",
             )
         action.set_defaults(
             run=run, user_action=name, profiles_optional=lambda args: bool(args.credentials and args.realm)
@@ -86,7 +94,55 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+def _site_domain(args: argparse.Namespace) -> str | None:
+    """The site's em_user_domain ("@example.com"), when there is a readable site.toml."""
+    if args.profiles is None:
+        return None
+    try:
+        site = tomllib.loads((args.profiles / "site.toml").read_text(encoding="utf-8")).get("site", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    domain = site.get("em_user_domain") if isinstance(site, dict) else None
+    return domain if isinstance(domain, str) and domain.startswith("@") else None
+
+
+def _unsendable(username: str, domain: str | None) -> str | None:
+    """Why no phone of the site can send `username` as its Digest user, or None."""
+    local = username.partition("@")[0]
+    if domain is not None and not username.endswith(domain):
+        found = f"has the domain @{username.partition('@')[2]}" if "@" in username else "has no domain"
+        return (
+            f"{username!r} {found}, but phones of this site send USER{domain} (EM_User_Domain): "
+            f"use {local}{domain}"
+        )
+    if domain is None and "@" not in username:
+        return (
+            f"{username!r} has no domain: phones send USER@DOMAIN (EM_User_Domain), e.g. {local}@example.com"
+        )
+    return None
+
+
+def _devices_using(args: argparse.Namespace, username: str) -> list[str]:
+    """The devices whose host user (host_user + em_user_domain) is `username`."""
+    domain = _site_domain(args)
+    if domain is None or not username.endswith(domain):
+        return []
+    host_user = username.removesuffix(domain)
+    using = []
+    for path in sorted((args.profiles / "devices").glob("*.toml")):
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if document.get("host_user") == host_user:
+            using.append(path.stem)
+    return using
+
+
 def _add(store: CredentialStore, args: argparse.Namespace) -> int:
+    if reason := _unsendable(args.username, _site_domain(args)):
+        print(f"spaprov user: {reason}", file=sys.stderr)
+        return EXIT_FAILED
     if args.username in store:
         print(f"spaprov user: {args.username!r} already exists (use passwd)", file=sys.stderr)
         return EXIT_FAILED
@@ -105,6 +161,15 @@ def _passwd(store: CredentialStore, args: argparse.Namespace) -> int:
 
 
 def _delete(store: CredentialStore, args: argparse.Namespace) -> int:
+    using = _devices_using(args, args.username)
+    if using and not args.force:
+        devices = ", ".join(f"{mac} (devices/{mac}.toml)" for mac in using)
+        print(
+            f"spaprov user: {args.username} is the host user of {devices}: its phone could no longer "
+            "fetch its host profile. Change the device's host_user first, or delete with --force",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if not store.delete(args.username):
         print(f"spaprov user: no user {args.username!r} in realm {store.realm!r}", file=sys.stderr)
         return EXIT_FAILED

@@ -39,15 +39,22 @@ def device_document(device: Device, *, secrets: bool = True) -> dict[str, Any]:
     }
     if device.host_password:
         document["host_password"] = device.host_password if secrets else "********"
+    if device.profile_key:
+        document["profile_key"] = device.profile_key if secrets else "********"
+    if device.sip_port:
+        document["sip_port"] = device.sip_port
     return document | content_document(device.content, secrets=secrets)
 
 
 def user_document(user: User) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "display_name": user.display_name,
         "em_profiles": list(user.em_profiles),
         "default_profile": user.default_profile,
     }
+    if user.locked:  # only when set: an unlocked user's file does not grow a `locked = false`
+        document["locked"] = True
+    return document
 
 
 def profile_document(profile: EmProfile, *, secrets: bool = True) -> dict[str, Any]:

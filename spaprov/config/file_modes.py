@@ -21,7 +21,7 @@ def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
     devices = {
         mac
         for mac, device in config.devices.items()
-        if device.host_password or any(line.password for line in device.content.lines)
+        if device.host_password or device.profile_key or any(line.password for line in device.content.lines)
     }
     profiles = {
         name

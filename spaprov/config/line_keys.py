@@ -27,7 +27,7 @@ SERVICE_URL = re.compile(
     r"(?:[/?][A-Za-z0-9._~%!&'()*+,=:/?\-]*)?",
     re.ASCII,
 )
-_LABEL_FORBIDDEN = re.compile(r"[;=@$]")
+LABEL_FORBIDDEN = re.compile(r"[;=@$]")
 _KEYWORD = re.compile(r"fnc=", re.IGNORECASE)
 
 
@@ -49,7 +49,7 @@ def checked_line_key(reader: TableReader, key: LineKey) -> LineKey | None:
             "they would change the key's Extended_Function)",
         )
         ok = False
-    if (found := _LABEL_FORBIDDEN.search(key.name)) is not None:
+    if (found := LABEL_FORBIDDEN.search(key.name)) is not None:
         reader.problem(
             "name", f"{key.name!r} contains {found.group()!r}, which would change the key's Extended_Function"
         )

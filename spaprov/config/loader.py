@@ -7,7 +7,7 @@ naming its file, field and reason: an administrator fixes a bad edit in one pass
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -17,8 +17,8 @@ import tomli  # tomllib's own source, compiled (mypyc): 3x faster on the thousan
 from spaprov.config.errors import ConfigError, Problem
 from spaprov.config.file_modes import warn_readable_secrets
 from spaprov.config.fingerprint import fingerprint
-from spaprov.config.line_keys import checked_line_key
-from spaprov.config.models import MAX_LINE_KEYS, MODELS
+from spaprov.config.line_keys import LABEL_FORBIDDEN, checked_line_key
+from spaprov.config.models import MAX_KEY, MAX_LINE_KEYS, MODELS
 from spaprov.config.reader import TableReader
 from spaprov.config.routes import RouteError, routes_from_rule
 from spaprov.config.schema import (
@@ -31,6 +31,7 @@ from spaprov.config.schema import (
     LineKey,
     MobilityPolicy,
     ProfileContent,
+    PushPolicy,
     Resync,
     Route,
     Site,
@@ -39,6 +40,7 @@ from spaprov.config.schema import (
 )
 from spaprov.mac import MAC_DIGITS, normalize_mac
 from spaprov.rules import RuleSyntaxError, lint
+from spaprov.rules.lint import ADVISORY
 from spaprov.transaction import JOURNAL, interrupted_message, pending_journal
 
 _ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -67,6 +69,7 @@ def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | N
     users = {user.user_id: user for user in _load_all(source, "users", problems)}
     routes = site_routes(site, problems) if site else ()
     cross_check(devices, profiles, users, problems)
+    problems += missing_profile_keys(routes, devices.values())
     if problems or site is None:
         raise ConfigError(problems or [Problem("site.toml", "", "could not be read")])
     config = Config(
@@ -221,7 +224,7 @@ def load_site(source: SourceDirectory, problems: list[Problem]) -> Site | None:
     auth_table.finish()
     host_table = top.table("host_credentials")
     host = HostCredentialPolicy(
-        in_default_profile=host_table.boolean("in_default_profile", False),
+        in_default_profile=host_table.boolean("in_default_profile", True),
         allow_plain_http=host_table.boolean("allow_plain_http", False),
     )
     host_table.finish()
@@ -234,10 +237,18 @@ def load_site(source: SourceDirectory, problems: list[Problem]) -> Site | None:
         max_concurrent_logins=mobility_table.integer("max_concurrent_logins", 5, minimum=1, maximum=100000),
     )
     mobility_table.finish()
+    push_table = top.table("push")
+    push = PushPolicy(
+        enabled=push_table.boolean("enabled", True),
+        sip_port=push_table.integer("sip_port", 5060, minimum=1, maximum=65535),
+        timeout=push_table.integer("timeout", 4, minimum=1, maximum=60),
+        fallback_periodic=push_table.integer("fallback_periodic", 300, minimum=0, maximum=7 * 86400),
+    )
+    push_table.finish()
     top.finish()
     if not all(site_fields[key] for key in ("realm", "em_user_domain", "profile_rule")):
         return None
-    return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility)  # type: ignore[arg-type]
+    return Site(**site_fields, resync=resync, auth=auth, host_credentials=host, mobility=mobility, push=push)  # type: ignore[arg-type]
 
 
 def _secret_source(table: TableReader) -> str:
@@ -273,7 +284,9 @@ def site_routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
         return ()
     served = {route.path: route.kind != "default" for route in routes}
     for warning in lint(site.profile_rule, served_paths=served):
-        if warning.code not in site.rule_lint_ignore:
+        # Advisory warnings never refuse a site (`serve` logs them at start-up): a site whose
+        # phones all state their MAC in the User-Agent is served well without $MA.
+        if warning.code not in site.rule_lint_ignore and warning.code not in ADVISORY:
             problems.append(
                 Problem(
                     "site.toml",
@@ -285,9 +298,12 @@ def site_routes(site: Site, problems: list[Problem]) -> tuple[Route, ...]:
 
 
 # -- devices, users, EM profiles -----------------------------------------------------------------------
-def _content(reader: TableReader, max_keys: int) -> ProfileContent:
+def _content(reader: TableReader, max_lines: int, max_keys: int) -> ProfileContent:
+    """Lines sit on line keys 1..max_lines; BLF/service keys may go on past them, onto the
+    attendant consoles' keys (max_keys: spaprov.config.models.PhoneModel.max_key)."""
+
     def line(r: TableReader) -> Line | None:
-        number = r.integer("number", 0, minimum=1, maximum=max_keys, required=True)
+        number = r.integer("number", 0, minimum=1, maximum=max_lines, required=True)
         user_id = r.text("user_id", required=True, pattern=_EXTENSION, pattern_hint="a SIP user id")
         item = Line(
             number,
@@ -307,6 +323,13 @@ def _content(reader: TableReader, max_keys: int) -> ProfileContent:
             r.text("name", required=True, max_length=64),
             r.text("number", required=True, pattern=_EXTENSION, pattern_hint="a number to dial"),
         )
+        # On a model without Speed_Dial_n the dial becomes a key's Extended_Function (nme=name).
+        if (found := LABEL_FORBIDDEN.search(item.name)) is not None:
+            r.problem(
+                "name",
+                f"{item.name!r} contains {found.group()!r}, which would change a key's Extended_Function",
+            )
+            return None
         return item if slot else None
 
     def key(r: TableReader) -> LineKey | None:
@@ -356,18 +379,48 @@ def _device(stem: str, reader: TableReader) -> Device:
         host_user=reader.text("host_user", required=True, pattern=ID_NAME, pattern_hint="a user id"),
         em_enabled=reader.boolean("em_enabled", True),
         host_password=reader.text("host_password", "", max_length=128),
-        content=_content(reader, model.line_keys),
+        content=_content(reader, model.line_keys, model.max_key),
+        sip_port=reader.integer("sip_port", 0, minimum=1, maximum=65535),
+        profile_key=_profile_key(reader),
     )
 
 
+def _profile_key(reader: TableReader) -> str:
+    """Never quoted in a problem: it is a secret."""
+    key = reader.text("profile_key", "", max_length=256)
+    if key and (len(key) < 16 or not key.isascii() or not key.isprintable() or '"' in key or " " in key):
+        reader.problem(
+            "profile_key",
+            "must be 16 to 256 printable ASCII characters, no spaces or quotes (value not shown)",
+        )
+        return ""
+    return key
+
+
 def _em_profile(stem: str, reader: TableReader) -> EmProfile:
-    return EmProfile(stem, _content(reader, MAX_LINE_KEYS))
+    return EmProfile(stem, _content(reader, MAX_LINE_KEYS, MAX_KEY))
 
 
 def _user(stem: str, reader: TableReader) -> User:
     profiles = reader.strings("em_profiles", required=True)
     default = reader.text("default_profile", profiles[0] if profiles else "")
-    return User(stem, reader.text("display_name", stem, max_length=64), profiles, default)
+    display_name = reader.text("display_name", stem, max_length=64)
+    return User(stem, display_name, profiles, default, reader.boolean("locked", False))
+
+
+def missing_profile_keys(routes: tuple[Route, ...], devices: Iterable[Device]) -> list[Problem]:
+    """A site whose rule fetches profiles encrypted (--key $SA) needs every device's key."""
+    if not any(route.encrypted for route in routes):
+        return []
+    return [
+        Problem(
+            f"devices/{device.mac}.toml",
+            "profile_key",
+            "is needed: the site's rule fetches profiles with --key $SA",
+        )
+        for device in devices
+        if not device.profile_key
+    ]
 
 
 _ID_HINT = "lower-case letters, digits, . _ -"

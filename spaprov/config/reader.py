@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -138,4 +139,5 @@ class TableReader:
         """Report fields nobody asked for: a typo must not be silently ignored."""
         for key in self._table:
             if key not in self._used:
-                self.problem(key, "unknown field")
+                close = difflib.get_close_matches(key, sorted(self._used), n=1, cutoff=0.6)
+                self.problem(key, f"unknown field (did you mean {close[0]!r}?)" if close else "unknown field")

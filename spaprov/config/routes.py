@@ -10,7 +10,7 @@ from spaprov.config.schema import Route, RouteKind
 from spaprov.mac import MAC_COLONS, MAC_DIGITS
 from spaprov.rules import RuleSyntaxError, parse
 from spaprov.rules.ast import Alternative
-from spaprov.rules.macros import MacroRef
+from spaprov.rules.macros import MacroRef, Template
 from spaprov.rules.urls import served_path
 
 _MAC_MACROS = {"MA", "MAU", "MAC"}
@@ -39,8 +39,19 @@ def routes_from_rule(rule_text: str) -> tuple[Route, ...]:
                 "could not tell them apart; give each kind its own path"
             )
         routes.setdefault(route.pattern, route)
+        if existing is not None and existing.encrypted != route.encrypted:
+            raise RouteError(
+                f"alternatives {existing.alternative + 1} and {index + 1} both fetch {route.path}, "
+                "one with --key and one without: the server could not tell which to send"
+            )
     if not routes:
         raise RouteError("the rule fetches no URL, so there is nothing to serve")
+    defaults = [route for route in routes.values() if route.kind == "default"]
+    if defaults and all(route.encrypted for route in defaults):
+        raise RouteError(
+            "every default alternative uses --key: a factory-reset phone has no key yet, so it "
+            "could never read its first profile; fetch one default profile without --key"
+        )
     return tuple(routes.values())
 
 
@@ -65,12 +76,19 @@ def _route(index: int, alternative: Alternative) -> Route:
     if "$" in head:
         raise RouteError(f"{where}: macros in the scheme or server ({text}) cannot be served")
     pattern = _pattern(where, path_text)
-    return Route(index, kind, path_text, pattern)
+    query_pattern = _query_pattern(text[len(head) + len(path_text) + 1 :]) if "?" in text else ""
+    encrypted = options is not None and options.key is not None
+    if encrypted:
+        assert options is not None and options.key is not None
+        if options.key.text.strip('"') != "$SA":
+            raise RouteError(
+                f"{where} sends --key {options.key.text}: the server encrypts with the device's "
+                "profile_key, which the phone holds in GPP_SA; write --key $SA"
+            )
+    return Route(index, kind, path_text, pattern, query_pattern, encrypted)
 
 
 def _pattern(where: str, path: str) -> str:
-    from spaprov.rules.macros import Template
-
     pieces: list[str] = []
     macs = 0
     for part in Template.compile(path).parts:
@@ -91,22 +109,54 @@ def _pattern(where: str, path: str) -> str:
     return "".join(pieces)
 
 
+def _query_pattern(query: str) -> str:
+    """The query as a pattern when it carries the phone's MAC, as in Cisco's own example
+    `https://p.tel.com/config?Linksys$MAU` ([LSPG30] p.44) or FusionPBX's SPA525G rule
+    `…/app/provision/?mac=$MA` ([FUSION]); "" otherwise.  The query never selects the route
+    (the path does), so other macros in it are simply not matched; the first MAC macro is
+    taken, with any text after it ignored."""
+    pieces: list[str] = []
+    for part in Template.compile(query).parts:
+        if isinstance(part, str):
+            pieces.append(part.replace("{", "").replace("}", ""))
+        elif _is_mac(part):
+            pieces.append(_MAC_PLACEHOLDER[part.name])
+            return "".join(pieces)
+        else:
+            pieces.append("{any}")
+    return ""
+
+
 def _is_mac(part: MacroRef) -> bool:
     return part.name in _MAC_MACROS and not part.offset and part.length is None
 
 
 class RouteMatcher:
-    """Finds the route serving a request path, and the MAC the path carries."""
+    """Finds the route serving a request path, and the MAC the path (or its query) carries."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
-        self._compiled = tuple((route_regex(route.pattern), route) for route in routes)
+        self._compiled = tuple(
+            (route_regex(route.pattern), _query_regex(route.query_pattern), route) for route in routes
+        )
 
-    def match(self, path: str) -> tuple[Route, str | None] | None:
-        for regex, route in self._compiled:
+    def match(self, path: str, query: str = "") -> tuple[Route, str | None] | None:
+        for regex, query_regex, route in self._compiled:
             found = regex.fullmatch(path)
             if found:
-                return route, found.groupdict().get("mac")
+                mac = found.groupdict().get("mac")
+                if mac is None and query_regex is not None:
+                    in_query = query_regex.match(query)
+                    mac = in_query.group("mac") if in_query else None
+                return route, mac
         return None
+
+
+def _query_regex(query_pattern: str) -> re.Pattern[str] | None:
+    """The query's pattern as a prefix match (MAC in group "mac"); None when it carries none."""
+    if not query_pattern:
+        return None
+    body = route_regex(query_pattern).pattern.replace(re.escape("{any}"), "[^&]*?")
+    return re.compile(body + "(?=&|$)")
 
 
 def route_regex(pattern: str) -> re.Pattern[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -60,6 +62,10 @@ class Device:
     em_enabled: bool = True
     host_password: str = ""  # only for pushing EM_Phone_Password in the default profile
     content: ProfileContent = ProfileContent()
+    sip_port: int = 0  # where the phone takes SIP NOTIFY (0: the site's [push] sip_port)
+    # The phone's own key phrase (GPP_SA on the phone): routes whose rule says `--key $SA` are
+    # served encrypted with it. Stored recoverably, as the server must encrypt with it.
+    profile_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class User:
     display_name: str
     em_profiles: tuple[str, ...]
     default_profile: str
+    locked: bool = False  # an administrator locked the account: no phone login until unlocked
 
 
 @dataclass(frozen=True)
@@ -96,8 +103,23 @@ class AuthPolicy:
 
 @dataclass(frozen=True)
 class HostCredentialPolicy:
-    in_default_profile: bool = False
+    """The phone's own secrets (EM_Phone_User_ID/Password, its key GPP_SA) go into its default
+    profile when `in_default_profile`, over HTTPS only unless `allow_plain_http` (an opt-in)."""
+
+    in_default_profile: bool = True
     allow_plain_http: bool = False
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    """[push]: a SIP NOTIFY `Event: resync` tells a phone at once that its session ended."""
+
+    enabled: bool = True
+    sip_port: int = 5060
+    timeout: int = 4  # seconds one push may take, retransmissions and challenge included
+    # Resync_Periodic in a mobile profile when no push can reach the phone (push disabled, or no
+    # SIP account to answer the phone's challenge): how late a forced logout may arrive. 0: off.
+    fallback_periodic: int = 300
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,7 @@ class Site:
     auth: AuthPolicy = AuthPolicy()
     host_credentials: HostCredentialPolicy = HostCredentialPolicy()
     mobility: MobilityPolicy = MobilityPolicy()
+    push: PushPolicy = PushPolicy()
 
 
 @dataclass(frozen=True)
@@ -131,6 +154,9 @@ class Route:
     kind: RouteKind
     path: str  # as in the rule, macros included
     pattern: str  # the path with {mac} for $MA/$MAU and {mac:colons} for $MAC
+    # The query with {mac}/{mac:colons} when the MAC travels there (`/x.cfg?mac=$MA`), else "".
+    query_pattern: str = ""
+    encrypted: bool = False  # `[--key $SA]`: served encrypted with the device's profile_key
 
 
 @dataclass(frozen=True)
@@ -141,6 +167,17 @@ class Config:
     em_profiles: MappingProxyType[str, EmProfile]
     routes: tuple[Route, ...]
     fingerprint: str = field(default="", compare=False)  # of the files it was read from
+
+    @cached_property
+    def _host_devices(self) -> Mapping[str, Device]:
+        domain = self.site.em_user_domain
+        return MappingProxyType({device.host_user + domain: device for device in self.devices.values()})
+
+    def device_for_host_identity(self, identity: str) -> Device | None:
+        """The device whose host user a Digest identity `<host_user><EM_User_Domain>` is (host
+        users are unique per device, as the loader checks): how a host fetch from a phone that
+        states no MAC (the SPA525G's User-Agent) is identified."""
+        return self._host_devices.get(identity)
 
     def user_for_identity(self, identity: str) -> User | None:
         """The mobility user a Digest identity `<id><EM_User_Domain>` names, if any."""

@@ -28,6 +28,7 @@ from spaprov.config.loader import (
     SourceDirectory,
     document_stem,
     load_site,
+    missing_profile_keys,
     read_document,
     site_routes,
 )
@@ -59,6 +60,7 @@ class SiteTree:
         self._profiles: dict[str, EmProfile] = {}
         self._hosted = _Index()  # host user -> MACs of the devices naming it
         self._referrers = _Index()  # EM profile -> users listing it
+        self._keyless: set[str] = set()  # MACs of the devices without a profile_key
         # Cross-reference problems, by the document they are reported on (only non-empty).
         self._cross: dict[str, dict[str, tuple[Problem, ...]]] = {}
         # What changed since the last Config was built from the dicts.
@@ -263,8 +265,11 @@ class SiteTree:
         if folder == "devices":  # the index of devices by host user follows the one a load keeps
             if isinstance(before, Device):
                 self._hosted.discard(before.host_user, key)
+            self._keyless.discard(key)
             if isinstance(after, Device):
                 self._hosted.add(after.host_user, key)
+                if not after.profile_key:
+                    self._keyless.add(key)
         if folder == "users":
             hosts.add(key)  # devices whose host user is (or was) a mobility user
         if folder == "devices":
@@ -281,6 +286,7 @@ class SiteTree:
 
     # -- cross-references ---------------------------------------------------------------------------
     def _check_all(self) -> None:
+        self._keyless = {mac for mac, device in self._devices.items() if not device.profile_key}
         for mac, device in self._devices.items():
             self._hosted.add(device.host_user, mac)
         self._recheck(
@@ -345,6 +351,9 @@ class SiteTree:
             found += self._cross["users"][user_id]
         for mac in sorted(self._cross["devices"], key=self._position):
             found += self._cross["devices"][mac]
+        if self._keyless and any(route.encrypted for route in self._routes):
+            keyless = [self._devices[mac] for mac in sorted(self._keyless, key=self._position)]
+            found += missing_profile_keys(self._routes, keyless)
         return found
 
     def config(self) -> Config:
@@ -441,6 +450,7 @@ def _empty_state(root: Path) -> dict[str, Any]:
         "_profiles": {},
         "_hosted": _Index(),
         "_referrers": _Index(),
+        "_keyless": set(),
         "_cross": {f: {} for f in FOLDERS},
         "_config": None,
         "_keys_added": True,

@@ -95,9 +95,9 @@ class ConfigHolder:
     def authenticator(self) -> DigestAuthenticator:
         return self._authenticator
 
-    def match(self, path: str) -> tuple[Route, str | None] | None:
-        """The route serving `path` and the MAC it carries, if any."""
-        return self._routes.match(path)
+    def match(self, path: str, query: str = "") -> tuple[Route, str | None] | None:
+        """The route serving `path` and the MAC it (or its `query`) carries, if any."""
+        return self._routes.match(path, query)
 
     @property
     def site(self) -> Record:

@@ -10,7 +10,8 @@ AUDIT_EVENTS: dict[str, str] = {
     "logout": "a session ended: the phone fetched its host profile (the user logged out), or "
     "detail 'replaced by USER' when another user logged in on that phone",
     "forced_logout": "an administrator ended a session (`spaprov sessions logout`, or the API: "
-    "detail 'by ADMIN@ADDRESS'); the phone gets the logout profile at its next resync",
+    "detail 'by ADMIN@ADDRESS'); a running server pushes the phone a resync (SIP NOTIFY), and it "
+    "gets the logout profile at that resync",
     "auto_logout": "the site's policy ended a session: maximum login time reached, or "
     "multiple_login = auto_logout and the user logged in on another phone (detail says which)",
     "denied": "a phone's authenticated fetch was refused (403): not this phone's host user, "
@@ -26,6 +27,12 @@ AUDIT_EVENTS: dict[str, str] = {
     "admin_update": "an administrator changed a device, user or EM profile through the API",
     "admin_delete": "an administrator deleted a device, user or EM profile through the API",
     "admin_password": "an administrator set a user's password through the API",
+    "admin_host_password": "an administrator set a device's host (phone) user's password through "
+    "the API (detail 'password of host user HOST of device MAC by ADMIN@ADDRESS')",
+    "admin_lock": "an administrator locked a user (no phone login until unlocked; the user's "
+    "active sessions end as forced logouts)",
+    "admin_unlock": "an administrator unlocked a user",
+    "admin_rule": "an administrator saved a new Profile_Rule for the site through the API",
     "audit_dropped": "the audit buffer was full under a flood: detail says how many entries were "
     "dropped (also counted in spaprov_audit_dropped_total)",
 }

@@ -166,6 +166,40 @@ def login(
     return Decision(Action.SERVE, "login", session)
 
 
+def expire_sessions(tx: Transaction, policy: MobilityPolicy, now: float) -> list[Session]:
+    """End every session past max_login_time now, rather than at its phone's next resync, so the
+    phone can be told at once (spaprov.push)."""
+    limit = policy.max_login_minutes * 60
+    if not limit:
+        return []
+    expired = tx.sessions_started_before(now - limit)
+    for session in expired:
+        tx.end_session(session, now, "max_login_time", tell_phone=True)
+        tx.audit(
+            now,
+            "auto_logout",
+            user_id=session.user_id,
+            device=session.device,
+            detail=f"maximum login time {_hours_minutes(policy.max_login_minutes)} reached",
+        )
+    return expired
+
+
+def locked_out(tx: Transaction, user_id: str, device: str, client: str, now: float) -> Decision:
+    """A locked user's phone: told to log out while it still holds the user's session here (so
+    it goes back to its host profile rather than keep the last mobile one), else refused."""
+    session = _session_here(tx, user_id, device)
+    if session is not None:  # locked by editing the file: the lock call ends sessions itself
+        tx.end_session(session, now, "locked", tell_phone=True)
+        detail = "the account is locked"
+        tx.audit(now, "forced_logout", user_id=user_id, device=device, client=client, detail=detail)
+    pending = _pending_logout(tx, user_id, device, now, write=True)
+    if pending is not None:
+        return pending
+    tx.audit(now, "denied", user_id=user_id, device=device, client=client, detail="the account is locked")
+    return Decision(Action.DENY, "the account is locked")
+
+
 def logged_out(tx: Transaction, device: str, client: str, now: float) -> None:
     for session in tx.active_sessions_on_device(device):
         tx.end_session(session, now, "logout", tell_phone=False)

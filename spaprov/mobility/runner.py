@@ -13,8 +13,17 @@ from typing import TypeVar
 from spaprov.clock import Clock
 from spaprov.config.schema import MobilityPolicy
 from spaprov.mobility.audit_writer import AuditWriter
-from spaprov.mobility.policy import Action, Decision, logged_out, login, peek, resume
-from spaprov.mobility.store import StateStore, Transaction
+from spaprov.mobility.policy import (
+    Action,
+    Decision,
+    expire_sessions,
+    locked_out,
+    logged_out,
+    login,
+    peek,
+    resume,
+)
+from spaprov.mobility.store import Session, StateStore, Transaction
 
 T = TypeVar("T")
 
@@ -29,6 +38,12 @@ class Mobility:
         self.logins_in_progress = 0
         # Entries strangers can cause (failed logins, refusals) go here, not to the executor.
         self.audit = AuditWriter(store, clock)
+        # Told when sessions may have ended that a phone must hear of (spaprov.push wakes up).
+        self.end_listeners: list[Callable[[], None]] = []
+
+    def sessions_ended(self) -> None:
+        for listener in self.end_listeners:
+            listener()
 
     async def _run(self, work: Callable[[Transaction], T], *, write: bool = True) -> T:
         def job() -> T:
@@ -44,8 +59,12 @@ class Mobility:
     async def write(self, work: Callable[[Transaction], T]) -> T:
         return await self._run(work)
 
-    async def mobile_fetch(self, policy: MobilityPolicy, user_id: str, device: str, client: str) -> Decision:
+    async def mobile_fetch(
+        self, policy: MobilityPolicy, user_id: str, device: str, client: str, *, locked: bool = False
+    ) -> Decision:
         now = self._clock()
+        if locked:  # rare: decided in a writing transaction every time
+            return await self._run(lambda tx: locked_out(tx, user_id, device, client, now))
         # Most mobile fetches are a logged-in phone resyncing: decided by a read, no write lock.
         seen = await self._run(lambda tx: peek(tx, policy, user_id, device, now), write=False)
         if seen is not None:
@@ -57,9 +76,12 @@ class Mobility:
             return Decision(Action.BUSY, f"{self.logins_in_progress} logins in progress")
         self.logins_in_progress += 1
         try:
-            return await self._run(lambda tx: login(tx, policy, user_id, device, client, now))
+            decision = await self._run(lambda tx: login(tx, policy, user_id, device, client, now))
         finally:
             self.logins_in_progress -= 1
+        if decision.action is not Action.DENY:  # auto_logout or max_login_time may have ended others
+            self.sessions_ended()
+        return decision
 
     async def host_fetch(self, device: str, client: str) -> None:
         """The phone fetched its host profile, authenticated as its own host user: whoever was
@@ -71,6 +93,21 @@ class Mobility:
         )
         if pending:
             await self._run(lambda tx: logged_out(tx, device, client, now))
+
+    async def expire(self, policy: MobilityPolicy) -> list[Session]:
+        """End the sessions past max_login_time (a read first: no write lock unless one is)."""
+        if not policy.max_login_minutes:
+            return []
+        now = self._clock()
+        limit = policy.max_login_minutes * 60
+        if not await self._run(lambda tx: bool(tx.sessions_started_before(now - limit)), write=False):
+            return []
+        return await self._run(lambda tx: expire_sessions(tx, policy, now))
+
+    async def untold_ends(self, window: float) -> list[Session]:
+        """Sessions ended within `window` seconds whose phones have not been told yet."""
+        since = self._clock() - window
+        return await self._run(lambda tx: tx.untold_ends(since), write=False)
 
     def audit_soon(
         self,

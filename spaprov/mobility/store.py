@@ -153,6 +153,14 @@ class Transaction:
         )
         return row.fetchone() is not None
 
+    def untold_ends(self, since: float) -> list[Session]:
+        """Sessions ended since `since` that the phone must be told of and has not been yet (no
+        logout profile served, not acknowledged): what a resync push is for."""
+        return self._sessions("acknowledged = 0 AND logout_served IS NULL AND ended >= ?", since)
+
+    def sessions_started_before(self, moment: float) -> list[Session]:
+        return self._sessions("ended IS NULL AND started <= ?", moment)
+
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT max(version) FROM schema_version").fetchone()[0])
 
@@ -236,6 +244,12 @@ class Transaction:
             args.append(device)
         return self._sessions(" AND ".join(clauses), *args)
 
+    def audit_counts(self, *, since: float) -> dict[str, int]:
+        """How many entries of each event were recorded since `since` (rows: a folded row of
+        repeated failures counts once)."""
+        rows = self._db.execute("SELECT event, COUNT(*) FROM audit WHERE at >= ? GROUP BY event", (since,))
+        return {str(event): int(count) for event, count in rows}
+
     def audit_entries(
         self,
         *,
@@ -243,14 +257,17 @@ class Transaction:
         since: float | None = None,
         limit: int = 1000,
         oldest_first: bool = False,
+        event: str | None = None,
+        device: str | None = None,
     ) -> list[AuditEntry]:
         """The newest `limit` entries that match, newest first (`oldest_first`: the same entries
         in the order they happened)."""
         clauses: list[str] = ["1 = 1"]
         args: list[object] = []
-        if user_id is not None:
-            clauses.append("user_id = ?")
-            args.append(user_id)
+        for column, value in (("user_id", user_id), ("event", event), ("device", device)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
         if since is not None:
             clauses.append("at >= ?")
             args.append(since)

@@ -1,43 +1,45 @@
-"""The simulated SPA5x5 firmware's provisioning state machine, without I/O: which URL to fetch
-next, what a fetched profile changes, and when the rules must be evaluated again.
+"""The simulated SPA5x5 firmware's resync sequence, without I/O: which URL to fetch next, what a
+fetched profile changes, and whether the resync failed.
 
-One resync round evaluates Profile_Rule, Profile_Rule_B, _C and _D in order with spaprov.rules
-(the same evaluation the server's routes come from) and runs the chosen alternative's
-assignments; an alternative with a URL asks the caller to fetch it (`Round.next_fetch`), and the
-caller hands back the body (`Round.receive`) or why there is none (`Round.fail`).  A received
-profile updates the parameters the phone knows (unknown ones are ignored, absent ones stay).
-When it changes what the rules depend on (a rule itself, the EM state or credentials), the real
-phone reboots: the round ends and another one is due.  spaprov.phone.simulator drives it over
-HTTP.
+One resync evaluates Profile_Rule, Profile_Rule_B, _C and _D in that order, each fetching at
+most one profile; if any of them fails the whole sequence is abandoned (and retried from the
+start after Resync_Error_Retry_Delay: spaprov.phone.schedule); a profile received from one rule
+does not restart the sequence, the next rule is evaluated with the parameters as they now are
+([LSPG30] p.43; [MPP-PG]).  Whether the firmware applies a profile before evaluating the next
+rule or only after all four is UNCONFIRMED: we apply it at once.  A blank rule is skipped and
+B, C and D are still evaluated ([SPA1xxAG]); a rule none of whose alternatives applies is
+skipped, not an error; a rule with only assignments always succeeds ([SPA1xxPG] p.28; [PAP2]
+p.38).  A rule succeeds when its profile is received and parsed; file-not-found is a success when
+`Resync_Fails_On_FNF` = No ([PAP2] p.38; [LSPG301]).
+
+The caller (spaprov.phone.simulator) fetches each request over TFTP, HTTP or HTTPS and hands
+back the body (`receive`), a file-not-found (`not_found`) or why there is none (`fail`).
+`changed` tells whether the resync changed any parameter: then the phone reboots ([LSPG30] p.42).
 """
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from spaprov.config.models import PhoneModel
-from spaprov.phone.flat_profile import ProfileFormatError, parse_flat_profile
+from spaprov.phone.flat_profile import MAX_PROFILE_BYTES, ProfileFormatError, parse_flat_profile
+from spaprov.profiles.encryption import ProfileDecryptionError, decrypt_profile
 from spaprov.rules import RuleSyntaxError, StateError, evaluate
 from spaprov.rules.macros import FLAT_PROFILE_NAMES
 
 RULE_PARAMETERS = ("Profile_Rule", "Profile_Rule_B", "Profile_Rule_C", "Profile_Rule_D")
-# A change to any of these makes the phone reboot and evaluate its rules again.
-REEVALUATE_ON = frozenset(RULE_PARAMETERS) | {
-    "EM_Login_State",
-    "EM_User_Domain",
-    "EM_Phone_User_ID",
-    "EM_Phone_Password",
-    "EM_Mobile_User_ID",
-    "EM_Mobile_Password",
-}
-MAX_ROUNDS = 4
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def identity_macros(
-    mac: str, model: PhoneModel, serial: str, version: str, provisioning_state: str
+    mac: str, model: PhoneModel, serial: str, version: str, provisioning_state: str, prvtmr: str = "0"
 ) -> dict[str, str]:
-    """The macros that describe the phone itself rather than its parameters."""
+    """The macros that describe the phone itself rather than its parameters ([LSPG301] Table
+    4-4).  `$PSN` is the model without `SPA` (`525G2`), as the `spa$PSN.cfg` names Wazo serves for
+    SPA5xx imply ([WAZO]); no client certificate is installed on a simulated phone."""
     return {
         "MA": mac,
         "PN": model.name,
@@ -45,6 +47,8 @@ def identity_macros(
         "SN": serial,
         "SWVER": version,
         "PRVST": provisioning_state,
+        "PRVTMR": prvtmr,
+        "CCERT": "Not Installed",
     }
 
 
@@ -56,30 +60,55 @@ def rule_state(parameters: Mapping[str, str], identity: Mapping[str, str]) -> di
 
 
 def apply_profile(parameters: dict[str, str], received: Mapping[str, str]) -> bool:
-    """Update the parameters from a received profile; True when the rules must be evaluated
-    again (the phone reboots)."""
+    """Update the parameters from a received profile: unknown names are ignored, absent ones stay
+    ([LSPG30] p.28).  True when a value changed."""
     changed = False
     for name, value in received.items():
         if name not in parameters:
             continue  # not a parameter of this phone: ignored, as the firmware does
-        if parameters[name] != value and name in REEVALUATE_ON:
-            changed = True
+        changed |= parameters[name] != value
         parameters[name] = value
     return changed
+
+
+def decode_body(body: bytes, key: str | None) -> bytes:
+    """What a fetched file holds once decrypted (`--key`, `openssl enc -aes-256-cbc` salted format,
+    [LSPG30] p.32) and decompressed (gzip, applied before encryption, [LSPG30] p.28).  A wrong key
+    or a damaged file raises ProfileFormatError: the resync fails."""
+    if key is not None:
+        try:
+            body = decrypt_profile(body, key)
+        except (ProfileDecryptionError, ValueError) as error:
+            raise ProfileFormatError(f"cannot decrypt with the rule's --key: {error}") from None
+    if body.startswith(GZIP_MAGIC):
+        try:
+            decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            plain = decompressor.decompress(body, MAX_PROFILE_BYTES + 1)
+        except (zlib.error, gzip.BadGzipFile) as error:
+            raise ProfileFormatError(f"corrupt gzip: {error}") from None
+        if len(plain) > MAX_PROFILE_BYTES:
+            raise ProfileFormatError(f"profile larger than {MAX_PROFILE_BYTES} bytes")
+        body = plain
+    return body
 
 
 @dataclass(frozen=True)
 class FetchRequest:
     rule_name: str
     url: str
+    scheme: str
+    server: str | None  # None: the TFTP server DHCP named (option 66)
+    port: int | None
+    path: str
     uid: str | None
     pwd: str | None
+    key: str | None
 
 
 class Round:
-    """One pass over the four rules, updating `parameters` in place.  Call `next_fetch` until it
-    returns None, answering each request with `receive` or `fail`; then `failure` (a message, or
-    None) and `reevaluate` (another round is due) say how it went."""
+    """One resync: the four rules in order, updating `parameters` in place.  Call `next_fetch`
+    until it returns None, answering each request with `receive`, `not_found` or `fail`; then
+    `failure` (a message, or None) and `changed` say how it went."""
 
     def __init__(self, parameters: dict[str, str], identity: Mapping[str, str]) -> None:
         self.parameters = parameters
@@ -87,18 +116,14 @@ class Round:
         self._rules: Iterator[str] = iter(RULE_PARAMETERS)
         self._waiting: FetchRequest | None = None
         self.failure: str | None = None
-        self.reevaluate = False
-
-    @property
-    def done(self) -> bool:
-        return self.failure is not None or self.reevaluate
+        self.changed = False
 
     def next_fetch(self) -> FetchRequest | None:
-        """The next URL to fetch, or None when the round is over."""
+        """The next file to fetch, or None when the resync is over."""
         if self._waiting is not None:
             raise RuntimeError("answer the previous fetch first")
-        if self.done:
-            return None
+        if self.failure is not None:
+            return None  # abandoned: no later rule is evaluated
         for rule_name in self._rules:
             rule = self.parameters.get(rule_name, "")
             if not rule.strip():
@@ -113,23 +138,40 @@ class Round:
                 return None
             if result.alternative is None:
                 continue
-            for name, value in result.assignments:
+            for name, value in result.assignments:  # before the fetch ([LSPG30] p.37)
+                self.changed |= self.parameters.get(name) != value
                 self.parameters[name] = value
-            if result.url is None:
+            if result.url is None or result.path is None:
                 continue
-            self._waiting = FetchRequest(rule_name, result.url, result.options.uid, result.options.pwd)
+            self._waiting = FetchRequest(
+                rule_name,
+                result.url,
+                (result.scheme or "tftp").lower(),
+                result.server,
+                result.port,
+                result.path + (f"?{result.query}" if result.query is not None else ""),
+                result.options.uid,
+                result.options.pwd,
+                result.options.key,
+            )
             return self._waiting
         return None
 
     def receive(self, body: bytes) -> None:
-        """The body fetched for the last request."""
+        """The file fetched for the last request."""
         request = self._answered()
         try:
-            received = parse_flat_profile(body)
+            received = parse_flat_profile(decode_body(body, request.key))
         except ProfileFormatError as error:
             self.failure = f"{request.rule_name}: corrupt profile: {error}"
             return
-        self.reevaluate = apply_profile(self.parameters, received)
+        self.changed |= apply_profile(self.parameters, received)
+
+    def not_found(self, message: str) -> None:
+        """The server has no such file: a failure unless Resync_Fails_On_FNF = No."""
+        request = self._answered()
+        if self.parameters.get("Resync_Fails_On_FNF", "Yes") != "No":
+            self.failure = f"{request.rule_name}: {message}"
 
     def fail(self, message: str) -> None:
         """The last request brought no profile."""

@@ -1,9 +1,10 @@
 """Rendering a flat profile: the Jinja2 environment over the package's templates/ (autoescape
-on, StrictUndefined) and the per-key and speed-dial slots the templates iterate over.
+on, StrictUndefined), fed the model's layout (spaprov.profiles.layout).
 
-Output is US-ASCII, as the templates' XML declaration says: the SPA firmware's XML parser takes
-ASCII only, so any other character becomes a numeric character reference (`&#233;`), which that
-parser does accept.
+Output is ASCII: the SPA firmware's XML parser takes ASCII only ([LSPG301] p.2-3), so any other
+character becomes a numeric character reference (`&#233;`), which that parser does accept.  The
+XML declaration names no encoding (ASCII is UTF-8 too), as real SPA profiles write it ([WAZO]
+xivo-cisco-spa base.tpl and spa.xml: `<?xml version="1.0" standalone="yes"?>`).
 """
 
 from __future__ import annotations
@@ -15,30 +16,17 @@ from typing import Literal
 import jinja2
 
 from spaprov.config.models import PhoneModel
-from spaprov.config.schema import Device, Line, LineKey, ProfileContent, RouteKind, Site, User
+from spaprov.config.schema import Device, ProfileContent, RouteKind, Site, User
+from spaprov.profiles.layout import layout
 from spaprov.resources import resource_dir
 
-RenderKind = RouteKind | Literal["logout"]
+RenderKind = RouteKind | Literal["logout", "bootstrap"]
 
 
 @dataclass(frozen=True)
 class HostCredentials:
     user: str
     password: str
-
-
-@dataclass(frozen=True)
-class KeySlot:
-    n: int
-    line: Line | None
-    short_name: str
-    function: str
-
-
-@dataclass(frozen=True)
-class SpeedDialSlot:
-    n: int
-    number: str
 
 
 class Renderer:
@@ -63,6 +51,8 @@ class Renderer:
         user: User | None = None,
         content: ProfileContent | None = None,
         host_credentials: HostCredentials | None = None,
+        resync_periodic: int | None = None,
+        profile_key: str = "",
     ) -> bytes:
         template = self.environment.get_template(f"{kind}.xml.j2")
         text = template.render(
@@ -73,36 +63,12 @@ class Renderer:
             station_name=device.station_name if device else "",
             em_enabled=device.em_enabled if device else True,
             user=user,
-            keys=key_slots(model, content or ProfileContent()),
-            speed_dials=speed_dial_slots(content or ProfileContent()),
+            # The user's name while one is logged in; the phone's own otherwise, so a logout
+            # never leaves the last user's name on the screen.
+            station_display_name=user.display_name if user else (device.station_name if device else ""),
+            layout=layout(model, content or ProfileContent()),
             host_credentials=host_credentials,
+            resync_periodic=site.resync.periodic if resync_periodic is None else resync_periodic,
+            profile_key=profile_key,
         )
         return text.encode("ascii", "xmlcharrefreplace")
-
-
-def key_slots(model: PhoneModel, content: ProfileContent) -> list[KeySlot]:
-    """Every line key of the model: its line, or its BLF/service function, or nothing (cleared).
-    Lines and keys past the model's count are left out (a 12-key profile on a 1-key phone)."""
-    lines = {line.number: line for line in content.lines}
-    functions = {key.key: key for key in content.line_keys}
-    slots = []
-    for n in range(1, model.line_keys + 1):
-        line = lines.get(n)
-        key = functions.get(n)
-        slots.append(
-            KeySlot(
-                n, line, line.short_name if line else (key.name if key else ""), _function(key) if key else ""
-            )
-        )
-    return slots
-
-
-def _function(key: LineKey) -> str:
-    if key.kind == "blf":  # busy lamp + speed dial + call pickup, the SPA5x5 keyword syntax
-        return f"fnc=blf+sd+cp;sub={key.target}@$PROXY;nme={key.name}"
-    return f"fnc=xml;url={key.target};nme={key.name}"
-
-
-def speed_dial_slots(content: ProfileContent) -> list[SpeedDialSlot]:
-    dials = {dial.slot: dial.number for dial in content.speed_dials}
-    return [SpeedDialSlot(n, dials.get(n, "")) for n in range(2, 10)]

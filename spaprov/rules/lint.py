@@ -13,6 +13,11 @@ from spaprov.rules.urls import served_path
 from spaprov.rules.values import compare
 
 _XML_UNSAFE_OPS = {"<", "<=", ">", ">="}
+_MAC_MACROS = frozenset({"MA", "MAU", "MAC"})
+CANNOT_IDENTIFY = "unidentified-phone"
+# Warnings that describe what some phones will do, not a mistake in the rule: a site whose phones
+# all send their MAC works without it.  The server reports them at start-up and still serves.
+ADVISORY = frozenset({CANNOT_IDENTIFY})
 _PLAIN_SCHEMES = ("http://", "tftp://")
 
 
@@ -36,8 +41,9 @@ def lint(
     """Warnings for `rule`, sorted by position.
 
     `served_paths`, when given, maps each path the spaprov server serves to whether it requires
-    Digest credentials; alternatives are then checked against it.  Raises RuleSyntaxError for
-    rule text that does not parse.
+    Digest credentials; alternatives are then checked against it (unserved paths, missing
+    credentials, and routes that cannot identify a phone sending no MAC in its User-Agent).
+    Raises RuleSyntaxError for rule text that does not parse.
     """
     if isinstance(rule, str):
         rule = parse(rule, kind)
@@ -70,6 +76,8 @@ def _check(rule: Rule, served_paths: Mapping[str, bool] | None) -> Iterator[Lint
         yield from _check_macros(alternative)
         yield from _check_credentials(alternative)
         if served_paths is not None:
+            if rule.kind is RuleKind.PROFILE:
+                yield from _check_identifies_phone(alternative, served_paths)
             yield from _check_route(alternative, served_paths)
 
 
@@ -189,10 +197,38 @@ def _check_credentials(alternative: Alternative) -> Iterator[LintWarning]:
         )
 
 
-def _check_route(alternative: Alternative, served_paths: Mapping[str, bool]) -> Iterator[LintWarning]:
-    if alternative.url is None or not alternative.url.is_constant:
+def _check_identifies_phone(
+    alternative: Alternative, served_paths: Mapping[str, bool]
+) -> Iterator[LintWarning]:
+    """A spaprov route with no $MA/$MAU/$MAC in its path or query names no phone: the server
+    must find the MAC in the User-Agent, and some firmware leaves it out (the SPA525G sends
+    `Cisco/SPA525G-7.4.7 (CBT141900G7)`, [WAZO] common.py).  A host fetch (`--uid $PUID…`) is
+    identified by its Digest user instead, so it needs no MAC.  URLs the site does not serve
+    (a static file on another server, the same for every phone) need no phone named."""
+    url = alternative.url
+    if url is None or served_path(url.text)[1] not in served_paths:
         return
-    _, path = served_path(alternative.url.text)
+    options = alternative.options
+    if options is not None and options.uid is not None and "PUID" in options.uid.macro_names:
+        return
+    head, _ = served_path(url.text)
+    parts = Template.compile(url.text[len(head) :]).parts  # the path and the query
+    if any(not isinstance(part, str) and part.name in _MAC_MACROS for part in parts):
+        return
+    yield _warn(
+        _url_span(alternative),
+        CANNOT_IDENTIFY,
+        f"{url.text} names no phone: a phone whose User-Agent carries no MAC (the SPA525G) "
+        "cannot be identified there; add $MA to the path or query (…/default.cfg?mac=$MA)",
+    )
+
+
+def _check_route(alternative: Alternative, served_paths: Mapping[str, bool]) -> Iterator[LintWarning]:
+    if alternative.url is None:
+        return
+    head, path = served_path(alternative.url.text)
+    if "$" in head:  # the server is not known until the phone expands it
+        return
     span = _url_span(alternative)
     if path not in served_paths:
         yield _warn(span, "unserved-path", f"the spaprov server does not serve {path}")
@@ -204,4 +240,4 @@ def _check_route(alternative: Alternative, served_paths: Mapping[str, bool]) -> 
         )
 
 
-__all__ = ["LintWarning", "RuleSyntaxError", "lint"]
+__all__ = ["ADVISORY", "CANNOT_IDENTIFY", "LintWarning", "RuleSyntaxError", "lint"]

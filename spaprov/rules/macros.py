@@ -12,6 +12,7 @@ allocating it.
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -243,6 +244,16 @@ class ExpansionTooLarge(StateError):
         self.where, self.size, self.limit = where, size, limit
 
 
+def _close_name(name: str) -> str | None:
+    """The known state name `name` most likely misspells (case first, then a close spelling)."""
+    known = sorted({*KNOWN_MACROS, *FLAT_PROFILE_NAMES})
+    by_case = {candidate.lower(): candidate for candidate in known}
+    if name.lower() in by_case:
+        return by_case[name.lower()]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def normalize_state(state: Mapping[str, object]) -> dict[str, str]:
     """Macro values from a phone state given by macro names and/or flat-profile names.
 
@@ -253,9 +264,11 @@ def normalize_state(state: Mapping[str, object]) -> dict[str, str]:
     for name, raw in state.items():
         macro = FLAT_PROFILE_NAMES.get(name, name)
         if macro not in KNOWN_MACROS:
+            close = _close_name(name)
             raise StateError(
-                f"unknown phone-state name {name!r}: use a macro name (EMS, MUID, A…) "
-                "or a flat-profile name (EM_Login_State, GPP_A…)"
+                f"unknown phone-state name {name!r}: "
+                + (f"did you mean {close!r}? " if close else "")
+                + "use a macro name (EMS, MUID, A…) or a flat-profile name (EM_Login_State, GPP_A…)"
             )
         values[macro] = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
     if "MA" in values or "MAU" in values or "MAC" in values:

@@ -76,6 +76,8 @@ def _special_case(source: str, pos: int, text: str, expected: set[str]) -> str |
         )
     if word_text == "&&":
         return 'comparisons are joined with "and", not "&&"'
+    if source.startswith("=", pos) and source[:pos].rstrip().endswith("="):
+        return '"==" is not an operator: equality is "eq" (or a single "=")'
     if word_text in _NOT_WORDS or _previous_word(source, pos) in _NOT_WORDS:
         return (
             '"not" is not part of the rule language: invert the comparison instead (ne for eq, ge for lt, …)'

@@ -14,6 +14,8 @@ _URL = re.compile(_HEAD + r"(?P<path>/[^?]*)(?:\?(?P<query>.*))?", re.DOTALL)
 _SCHEME_AND_SERVER = re.compile(_HEAD)
 # The shape of a URL as written in a rule, before expansion: a macro may stand for any part, so
 # the scheme is anything up to `://`, the server anything up to the first `/`, the rest the path.
+# Hex digits and colons, with an optional dotted IPv4 tail (::ffff:192.0.2.1); at least one colon.
+_IPV6_LITERAL = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*")
 _WRITTEN_SHAPE = re.compile(r"(?:(?P<scheme>[^:/]*)://)?(?P<server>[^/]*)(?P<path>.*)", re.DOTALL)
 
 
@@ -70,15 +72,35 @@ def _split(url: str) -> SplitUrl:
     scheme = (match.group("scheme") or "tftp").lower()
     if scheme not in DEFAULT_PORTS:
         raise UrlError(f"unsupported scheme {scheme!r} in {url!r}: tftp, http or https")
-    server: str | None = match.group("server") or None
-    port = DEFAULT_PORTS[scheme]
-    if server is not None and ":" in server:
-        server, _, port_text = server.rpartition(":")
-        if not valid_port(port_text):
-            raise UrlError(f"bad port {port_text!r} in {url!r}")
-        port = int(port_text)
-        server = server or None
+    server, port = _server_and_port(match.group("server"), DEFAULT_PORTS[scheme], url)
     return SplitUrl(scheme, server, port, match.group("path"), match.group("query"))
+
+
+def _server_and_port(text: str, default_port: int, url: str) -> tuple[str | None, int]:
+    """The server and port of `server[:port]`.  An IPv6 literal is bracketed, as in any URL
+    (RFC 3986 section 3.2.2: `http://[2001:db8::1]:8080/x`): its colons are not a port, and the
+    server keeps its brackets, as it is written in a Host header."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise UrlError(f"unclosed [ in the server of {url!r}")
+        server, rest = text[: end + 1], text[end + 1 :]
+        if not _IPV6_LITERAL.fullmatch(server[1:-1]):
+            raise UrlError(f"{server!r} is not an IPv6 address in {url!r}")
+        if not rest:
+            return server, default_port
+        if not rest.startswith(":"):
+            raise UrlError(f"unexpected {rest!r} after {server} in {url!r}")
+        port_text = rest[1:]
+    elif ":" in text:
+        server, _, port_text = text.rpartition(":")
+        if ":" in server:
+            raise UrlError(f"an IPv6 address must be written in brackets ([2001:db8::1]) in {url!r}")
+    else:
+        return text or None, default_port
+    if not valid_port(port_text):
+        raise UrlError(f"bad port {port_text!r} in {url!r}")
+    return server or None, int(port_text)
 
 
 _split_cached = lru_cache(maxsize=2048)(_split)

@@ -23,10 +23,13 @@ from spaprov.mac import normalize_mac
 from spaprov.mobility import Mobility, forced_logout
 from spaprov.rules import RuleKind, RuleSyntaxError, StateError, evaluate, format_rule, lint, parse
 from spaprov.rules.macros import ExpansionTooLarge
+from spaprov.server import api_site
 from spaprov.server.admin_auth import authenticate
+from spaprov.server.api_common import attribution, password_of, session_json
 from spaprov.server.api_errors import ApiError, json_object
 from spaprov.server.directory_edits import DirectoryEditor, EditRefused
-from spaprov.server.keys import ADMIN, ADMIN_ROLE
+from spaprov.server.keys import ADMIN_ROLE
+from spaprov.server.listing import BadPaging, page, paging
 from spaprov.server.origin import SAFE_METHODS, cross_site_reason
 from spaprov.timespec import parse_since
 
@@ -95,7 +98,7 @@ class Api:
     ) -> None:
         """Record who changed what, durably, before the change is acknowledged."""
         now, client = self.clock(), request.remote
-        detail = f"{what} by {_attribution(request)}"
+        detail = f"{what} by {attribution(request)}"
         await self.mobility.write(
             lambda tx: tx.audit(now, event, user_id=user_id, device=device, client=client, detail=detail)
         )
@@ -198,11 +201,30 @@ class Api:
         return request[ADMIN_ROLE] == "admin"
 
     async def _list(self, request: web.Request, operation: Operation) -> web.Response:
-        kind = self._kind(operation)
-        documents = self._documents(kind, secrets=self._secrets_visible(request))
+        """`?q=&offset=&limit=`: only the requested page becomes documents (see listing)."""
+        kind, config = self._kind(operation), self.holder.config
+        try:
+            text, offset, limit = paging(request.query, default_limit=None)
+        except BadPaging as error:
+            raise ApiError(400, "bad_request", str(error)) from None
+        found = page(config, kind, text, offset, limit)
+        secrets = self._secrets_visible(request)
         return web.json_response(
-            {"items": [{KINDS[kind]: key, **doc} for key, doc in sorted(documents.items())]}
+            {
+                "items": [{KINDS[kind]: key, **self._document(kind, key, secrets)} for key in found.keys],
+                "total": found.total,
+                "offset": found.offset,
+                "limit": found.limit,
+            }
         )
+
+    def _document(self, kind: str, key: str, secrets: bool) -> dict[str, Any]:
+        config = self.holder.config
+        if kind == "devices":
+            return device_document(config.devices[key], secrets=secrets)
+        if kind == "users":
+            return user_document(config.users[key])
+        return profile_document(config.em_profiles[key], secrets=secrets)
 
     async def _read(self, request: web.Request, operation: Operation) -> web.Response:
         kind, key = self._kind(operation), self._key(request, operation)
@@ -273,32 +295,38 @@ class Api:
             raise _refused(refused) from None
 
     async def _password(self, request: web.Request, _: Operation) -> web.Response:
-        key = self._normalise("users", request.match_info["id"])
-        if key not in self.holder.config.users:
-            raise ApiError(404, "not_found", f"no user {key!r}")
-        body = await json_object(request)
-        password = body.get("password")
-        if not isinstance(password, str) or not password:
-            raise ApiError(400, "bad_request", "'password' must be a non-empty string")
-        self.holder.credentials.set_password(key + self.holder.config.site.em_user_domain, password)
-        await self._audit_write(request, "admin_password", f"password of user {key}", user_id=key)
+        """A Digest password for a user or a device's host user, named as the CLI names it
+        (alice@example.com) or by the bare id (alice): both are the same Digest user."""
+        config = self.holder.config
+        domain, given = config.site.em_user_domain, request.match_info["id"]
+        if "@" in given and not given.endswith(domain):
+            raise ApiError(404, "not_found", f"{given!r} is not in this site's domain {domain}")
+        key = self._normalise("users", given.removesuffix(domain))
+        hosts = sorted(mac for mac, device in config.devices.items() if device.host_user == key)
+        if key not in config.users and not hosts:
+            raise ApiError(404, "not_found", f"no user or host user {key!r} (the id, or the id{domain})")
+        password = password_of(await json_object(request))
+        self.holder.credentials.set_password(key + domain, password)
+        what = f"user {key}" if key in config.users else f"host user {key} (devices {', '.join(hosts)})"
+        await self._audit_write(request, "admin_password", f"password of {what}", user_id=key)
         return web.Response(status=204)
 
     # -- sessions and audit -----------------------------------------------------------------------------
     async def _sessions_list(self, request: web.Request, _: Operation) -> web.Response:
         everything = request.query.get("all") in ("1", "true")
         sessions = await self.mobility.read(lambda tx: tx.sessions(active_only=not everything))
-        return web.json_response({"items": [_session(s) for s in sessions]})
+        return web.json_response({"items": [session_json(s) for s in sessions]})
 
     async def _sessions_logout(self, request: web.Request, _: Operation) -> web.Response:
         target = request.match_info["target"]
-        now, client, detail = self.clock(), request.remote, f"by {_attribution(request)}"
+        now, client, detail = self.clock(), request.remote, f"by {attribution(request)}"
         ended = await self.mobility.write(
             lambda tx: forced_logout(tx, target, now, client=client, detail=detail)
         )
         if not ended:
             raise ApiError(404, "not_found", f"no active session for {target!r}")
-        return web.json_response({"ended": [_session(s) for s in ended]})
+        self.mobility.sessions_ended()  # push a resync to those phones now
+        return web.json_response({"ended": [session_json(s) for s in ended]})
 
     async def _audit(self, request: web.Request, _: Operation) -> web.Response:
         try:
@@ -306,9 +334,13 @@ class Api:
         except (ValueError, OverflowError) as error:
             raise ApiError(400, "bad_request", str(error)[:200]) from None
         limit = _audit_limit(request.query.get("limit", "1000"))
-        user = request.query.get("user")
+        user, event = request.query.get("user") or None, request.query.get("event") or None
+        device_text = request.query.get("device") or None
+        device = normalize_mac(device_text) if device_text else None
+        if device_text and device is None:
+            raise ApiError(400, "bad_request", f"'device' must be a MAC address, not {device_text[:32]!r}")
         entries = await self.mobility.read(
-            lambda tx: tx.audit_entries(user_id=user, since=since, limit=limit)
+            lambda tx: tx.audit_entries(user_id=user, since=since, limit=limit, event=event, device=device)
         )
         return web.json_response(
             {
@@ -398,10 +430,41 @@ ROUTES: tuple[Operation, ...] = (
         "/api/v1/users/{id}/password",
         "user_password",
         Api._password,
-        "Set a user's password",
+        "Set a Digest password: a user's or a device's host user's, by id or id@domain",
         True,
         "Password",
         204,
+    ),
+    Operation(
+        "PUT",
+        "/api/v1/devices/{id}/host_password",
+        "device_host_password",
+        api_site.host_password,
+        "Set the password of a device's host (phone) user",
+        True,
+        "Password",
+        204,
+    ),
+    Operation("PUT", "/api/v1/users/{id}/lock", "user_lock", api_site.lock, "Lock a user", True),
+    Operation("DELETE", "/api/v1/users/{id}/lock", "user_unlock", api_site.lock, "Unlock a user", True),
+    Operation("GET", "/api/v1/site/rule", "site_rule", api_site.site_rule, "The site's Profile_Rule", False),
+    Operation(
+        "PUT",
+        "/api/v1/site/rule",
+        "site_rule_save",
+        api_site.site_rule_save,
+        "Save the site's Profile_Rule",
+        True,
+        "RuleRequest",
+    ),
+    Operation(
+        "POST",
+        "/api/v1/rules/impact",
+        "rule_impact",
+        api_site.rule_impact,
+        "Preview a new Profile_Rule: what every device fetches with the site's rule and with it",
+        False,
+        "RuleRequest",
     ),
     Operation(
         "GET", "/api/v1/sessions", "sessions_list", Api._sessions_list, "Extension-mobility sessions", False
@@ -417,11 +480,6 @@ ROUTES: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/audit", "audit", Api._audit, "Query the audit log, newest first", False),
     Operation("GET", "/api/v1/openapi.json", "openapi", Api._openapi, "This API's OpenAPI document", False),
 )
-
-
-def _attribution(request: web.Request) -> str:
-    """`admin@client`: who made an administrative change, and from where."""
-    return f"{request.get(ADMIN, '?')}@{request.remote}"
 
 
 def _audit_limit(text: str) -> int:
@@ -443,15 +501,3 @@ def _refused(refused: EditRefused) -> ApiError:
         f"the change was refused: {len(details)} problem(s); nothing was written",
         details,
     )
-
-
-def _session(session: Any) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "user": session.user_id,
-        "device": session.device,
-        "started": session.started,
-        "last_seen": session.last_seen,
-        "ended": session.ended,
-        "end_reason": session.end_reason,
-    }

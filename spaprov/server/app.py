@@ -29,15 +29,17 @@ from spaprov.mobility import (
     open_state,
 )
 from spaprov.profiles import ProfileBuilder, Renderer
+from spaprov.push.service import ResyncPusher
 from spaprov.server.admin_auth import require_admin
-from spaprov.server.admin_page import AdminPage
 from spaprov.server.api import Api
+from spaprov.server.console import Console
 from spaprov.server.em_password import EmPassword
 from spaprov.server.listen_check import misdirected
 from spaprov.server.metrics import Metrics
 from spaprov.server.metrics_page import MetricsPage
 from spaprov.server.middleware import log_and_contain
 from spaprov.server.phone_fetch import PhoneFetch
+from spaprov.tftp import BootstrapFiles, Limits, TftpServer
 
 log = logging.getLogger("spaprov.server")
 HOLDER = web.AppKey("spaprov.holder", ConfigHolder)
@@ -47,6 +49,8 @@ METRICS = web.AppKey("spaprov.metrics", Metrics)
 ACCOUNTS = web.AppKey("spaprov.accounts", AdminAccounts)
 SHARED_AUTH = web.AppKey("spaprov.shared_auth", SharedAuth)
 LISTEN = web.AppKey("spaprov.listen", tuple[str, int])
+TFTP = web.AppKey("spaprov.tftp", TftpServer)
+PUSHER = web.AppKey("spaprov.pusher", ResyncPusher)
 MAX_REQUEST_BODY = 64 * 1024  # phones GET; nothing legitimate sends more
 
 
@@ -60,6 +64,10 @@ def create_app(
     state: str | StateStore | None = None,
     shared_auth: bool | None = None,
     listen: tuple[str, int] | None = None,
+    tftp: tuple[str, int] | None = None,
+    tftp_limits: Limits | None = None,
+    tftp_reuse_port: bool = False,
+    push_interval: float | None = 2.0,
 ) -> web.Application:
     """Raises ConfigError when the profile directory cannot be served at all, and StateStoreError
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
@@ -68,7 +76,10 @@ def create_app(
     needed: under `serve --workers N` (N > 1) or with a PostgreSQL state store.  The directory
     is watched by change notification, or polled every `watch_interval` seconds when
     `watch_notify` is False or notification fails (None: not watched at all).  `listen`: the
-    (host, port) `serve` binds, so /healthz can warn when the site's rule sends phones elsewhere."""
+    (host, port) `serve` binds, so /healthz can warn when the site's rule sends phones elsewhere.
+    `tftp`: also answer TFTP read requests there, with the bootstrap profile (spaprov.tftp).
+    `push_interval`: how often ended sessions are looked for to push a resync to their phones
+    (spaprov.push); None: no sweeping task (tests call the pusher's sweep themselves)."""
     install_redaction()  # aiohttp logs a rejected request's header lines: mask credentials in them
     cache = RenderCache()
     store = state if isinstance(state, StateStore) else open_state(state or default_state_url(profiles))
@@ -115,13 +126,33 @@ def create_app(
         app[SHARED_AUTH] = shared
         metrics.add_gauges(lambda: shared.health.gauges("spaprov_shared_auth_store"))
         app.cleanup_ctx.append(_sharing_lockouts)
+    pusher = ResyncPusher(
+        lambda: holder.config,
+        mobility,
+        clock,
+        on_outcome=metrics.outcome_counter(
+            "spaprov_resync_push_total", "SIP NOTIFY resync pushes by outcome"
+        ),
+        interval=push_interval or 2.0,
+    )
+    app[PUSHER] = pusher
+    phone_fetch.on_seen = pusher.seen
+    mobility.end_listeners.append(pusher.wake)
+    if push_interval:
+        app.cleanup_ctx.append(_pushing(pusher))
     app.router.add_get("/healthz", health)
     Api(holder, mobility, accounts, clock).register(app)
-    AdminPage(holder, accounts).register(app)
+    Console(holder, accounts, mobility, metrics, listen, clock).register(app)
     MetricsPage(holder, accounts, metrics, cache, mobility).register(app)
     EmPassword(holder, mobility, clock).register(app)
     app.router.add_get("/{tail:.*}", phone_fetch.get)
     app.router.add_route("*", "/{tail:.*}", phone_fetch.other_method)
+    if tftp is not None:
+        files = BootstrapFiles(holder, phone_fetch.builder)
+        count = metrics.outcome_counter("spaprov_tftp_transfers_total", "TFTP read requests by outcome")
+        server = TftpServer(files, limits=tftp_limits, on_outcome=count)
+        app[TFTP] = server
+        app.cleanup_ctx.append(_tftp_listener(server, tftp, tftp_reuse_port))
     app.cleanup_ctx.append(_reloading(watch_interval, watch_notify))
     app.on_cleanup.append(_close_state)
     return app
@@ -158,6 +189,35 @@ async def _sharing_lockouts(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await asyncio.to_thread(shared.close)
+
+
+def _tftp_listener(server: TftpServer, address: tuple[str, int], reuse_port: bool):  # type: ignore[no-untyped-def]
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        host, port = address
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: server, local_addr=(host, port), reuse_port=reuse_port or None
+        )
+        bound = transport.get_extra_info("sockname")
+        log.info("tftp: serving bootstrap profiles on %s port %d (read-only)", bound[0], bound[1])
+        yield
+        transport.close()
+        for task in list(server.transfers.values()):
+            task.cancel()
+
+    return context
+
+
+def _pushing(pusher: ResyncPusher):  # type: ignore[no-untyped-def]
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.get_running_loop().create_task(pusher.run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await pusher.close()
+
+    return context
 
 
 async def _close_state(app: web.Application) -> None:

@@ -70,6 +70,28 @@ class Metrics:
         """Failed Digest authentications this process saw."""
         return self._counts.auth_failures
 
+    def outcome_counter(self, name: str, help_text: str) -> Callable[[str], None]:
+        """A counter family `name{outcome=...}` (TFTP transfers, resync pushes), and the function
+        that counts one outcome in it (added up over the workers like the request counters)."""
+        if isinstance(self._counts, _SharedCounts):
+            counter = Counter(name, help_text, ["outcome"], registry=None)
+            children: dict[str, Counter] = {}
+
+            def count_shared(outcome: str) -> None:
+                child = children.get(outcome)
+                if child is None:
+                    child = children[outcome] = counter.labels(outcome)
+                child.inc()
+
+            return count_shared
+        counts: Tally[str] = Tally()
+        self._counts.outcomes[name] = (help_text, counts)
+
+        def count(outcome: str) -> None:
+            counts[outcome] += 1
+
+        return count
+
     def add_gauges(self, source: Gauges) -> None:
         """Values (name, help, value) this process keeps, read at every scrape and publish():
         a name ending in _total is a counter (it only grows)."""
@@ -156,6 +178,7 @@ class _LocalCounts:
         self.sums: defaultdict[str, float] = defaultdict(float)
         self.auth_failures = 0
         self.lockouts = 0
+        self.outcomes: dict[str, tuple[str, Tally[str]]] = {}  # Metrics.outcome_counter's
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
         self.requests[route, status] += 1
@@ -192,6 +215,11 @@ class _LocalCounts:
         yield CounterMetricFamily(
             "spaprov_lockouts", "Lockouts started by the brute-force guard", self.lockouts
         )
+        for name, (help_text, counts) in sorted(self.outcomes.items()):
+            family = CounterMetricFamily(name, help_text, labels=["outcome"])
+            for outcome, value in sorted(counts.items()):
+                family.add_metric([outcome], value)
+            yield family
 
 
 def _copy_of(name: str, help_text: str, registry: CollectorRegistry | None) -> Counter | Gauge:

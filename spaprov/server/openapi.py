@@ -17,10 +17,18 @@ _ERROR_CODES = {
     "415": "The body is not application/json",
     "422": "Refused: every problem listed",
 }
+_PAGING = [
+    ("q", "string", "only entries whose id or main fields contain this text (any case)"),
+    ("offset", "integer", "skip this many matching entries (default 0)"),
+    ("limit", "integer", "at most this many entries, 1 to 1000 (default: every match)"),
+]
 _QUERY = {
+    **{f"{kind}_list": _PAGING for kind in ("devices", "users", "em_profiles")},
     "sessions_list": [("all", "boolean", "include ended sessions")],
     "audit": [
         ("user", "string", "only this user id (no domain for users of this site)"),
+        ("event", "string", "only this event (see the README's audit events)"),
+        ("device", "string", "only this device (MAC)"),
         ("since", "string", "ISO date/time or age (8h, 30m, 2d)"),
         ("limit", "integer", "the newest N entries"),
     ],
@@ -47,6 +55,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["rule"],
         "properties": {
             "rule": {"type": "string"},
+            "limit": {"type": "integer", "description": "impact: at most this many changed devices listed"},
             "kind": {"type": "string", "enum": ["profile", "upgrade", "report", "trigger"]},
             "state": {"type": "object", "additionalProperties": {"type": "string"}},
             "trace": {"type": "boolean"},
@@ -55,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
     "Document": {
         "type": "object",
         "description": "The fields of the TOML file, as JSON "
-        "(see README: the profile directory); the id field (mac, id or name) names it.",
+        "(see docs/administration/index.md, the profile directory); the id field (mac, id or name) names it.",
         "additionalProperties": True,
     },
     "Password": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}},

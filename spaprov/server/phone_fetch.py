@@ -4,10 +4,11 @@ they → build the profile (cached) → 200/304.  What goes into the profile is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
-from spaprov.config.schema import Config, Device, User
+from spaprov.config.schema import Config, Device, Route, User
 from spaprov.live.cache import RenderCache, Rendered
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.reload import catch_up
@@ -15,6 +16,7 @@ from spaprov.mac import mac_from_user_agent, normalize_mac
 from spaprov.mobility import Action, Mobility
 from spaprov.mobility.policy import RETRY_AFTER_BUSY
 from spaprov.profiles import ProfileBuilder, RenderKind
+from spaprov.profiles.encryption import encrypt_profile
 from spaprov.server.digest_guard import DigestGuard, PendingAuth
 from spaprov.server.keys import DEVICE, IDENTITY, POLICY, ROUTE_KIND
 
@@ -30,6 +32,10 @@ class PhoneFetch:
         self.builder = builder
         self.cache = cache
         self.mobility = mobility
+        # Told (mac, client address) on each authenticated fetch (host or mobile): where a resync
+        # push can reach the phone. Never from an unauthenticated default fetch: anyone can send
+        # one in a phone's name, and would then receive the push and its Digest answer.
+        self.on_seen: Callable[[str, str], None] = lambda _mac, _address: None
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         if not await catch_up(self.holder):  # never an older configuration than another worker's
@@ -37,7 +43,7 @@ class PhoneFetch:
         # One configuration for the whole request: a reload may land while we await the state
         # store, and a profile rendered from the old devices must not be cached as the new one.
         generation, config = self.holder.generation, self.holder.config
-        matched = self.holder.match(request.path)
+        matched = self.holder.match(request.path, request.query_string)
         if matched is None:
             return _text(404, "404: Not Found\n")
         route, path_mac = matched
@@ -48,7 +54,7 @@ class PhoneFetch:
                 refusal = await refusal.result()
             if refusal is not None:
                 return refusal
-        device, refusal = self._device(request, config, path_mac)
+        device, refusal = self._device(request, config, route, path_mac)
         if refusal is not None:
             return refusal
         assert device is not None
@@ -66,9 +72,11 @@ class PhoneFetch:
                 name = config.audit_name(identity) if identity else identity
                 self.mobility.audit_soon("denied", name, device.mac, client, reason)
             return refusal
+        if route.kind != "default" and request.remote:
+            self.on_seen(device.mac, request.remote)
         if user is not None:
             decision = await self.mobility.mobile_fetch(
-                config.site.mobility, user.user_id, device.mac, client
+                config.site.mobility, user.user_id, device.mac, client, locked=user.locked
             )
             request[POLICY] = decision.reason
             if decision.action is Action.DENY:
@@ -85,21 +93,34 @@ class PhoneFetch:
             await self.mobility.host_fetch(device.mac, client)
         # An unauthenticated default fetch changes no state: anyone can send one in a phone's name.
         rendered = self._render(generation, config, kind, device, user, request.secure)
-        return _conditional(request, rendered)
+        return _conditional(request, rendered, device.profile_key if route.encrypted else None)
 
     async def other_method(self, request: web.Request) -> web.StreamResponse:
-        if self.holder.match(request.path) is None:
+        if self.holder.match(request.path, request.query_string) is None:
             return _text(404, "404: Not Found\n")
         return _text(405, "405: Method Not Allowed\n", headers={"Allow": ALLOWED})
 
     # -- who is asking ------------------------------------------------------------------------------
     def _device(
-        self, request: web.Request, config: Config, path_mac: str | None
+        self, request: web.Request, config: Config, route: Route, path_mac: str | None
     ) -> tuple[Device | None, web.Response | None]:
+        """The phone asking: by the MAC in the path or query, else in the User-Agent, else (on a
+        host route, already authenticated) by its Digest user, which is one device's own host
+        user.  The SPA525G states no MAC in its User-Agent (`Cisco/SPA525G-7.4.7 (CBT141900G7)`,
+        [WAZO] common.py), so on a route without $MA only its host fetch can be identified."""
         from_agent = mac_from_user_agent(request.headers.get("User-Agent", ""))
         mac = normalize_mac(path_mac) if path_mac else (from_agent[0] if from_agent else None)
+        if mac is None and route.kind == "host":
+            host_device = config.device_for_host_identity(request[IDENTITY])
+            if host_device is None:
+                return None, _text(403, "403: Forbidden: these are not a phone's host credentials\n")
+            mac = host_device.mac
         if mac is None:
-            return None, _text(400, "400: Bad Request: no MAC address in the path or the User-Agent\n")
+            return None, _text(
+                400,
+                "400: Bad Request: no MAC address in the path, the query or the User-Agent "
+                "(put $MA in the rule's URL)\n",
+            )
         request[DEVICE] = mac
         device = config.devices.get(mac)
         if device is None:
@@ -155,10 +176,15 @@ class PhoneFetch:
         return self.cache.put(key, body)
 
 
-def _conditional(request: web.Request, rendered: Rendered) -> web.Response:
+def _conditional(request: web.Request, rendered: Rendered, key: str | None = None) -> web.Response:
+    """200 or 304; with `key`, the body encrypted for `[--key $SA]` (openssl enc format, a fresh
+    salt each time; the ETag is the plain profile's, so 304 still works)."""
     headers = {"ETag": rendered.etag, "Cache-Control": "private, no-cache"}
     if _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
         return web.Response(status=304, headers=headers)
+    if key is not None:
+        body = encrypt_profile(rendered.body, key)
+        return web.Response(body=body, content_type="application/octet-stream", headers=headers)
     return web.Response(body=rendered.body, content_type="text/xml", charset="us-ascii", headers=headers)
 
 

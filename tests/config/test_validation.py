@@ -24,14 +24,14 @@ CASES = [
         'model = "SPA525G2"',
         'model = "SPA999"',
         f"{DEVICE}: model: 'SPA999' is not one of "
-        "SPA501G, SPA502G, SPA504G, SPA508G, SPA509G, SPA525G, SPA525G2",
+        "SPA501G, SPA502G, SPA504G, SPA508G, SPA509G, SPA512G, SPA514G, SPA525G, SPA525G2",
     ),
     (DEVICE, "number = 1", "number = 6", f"{DEVICE}: lines[1].number: must be between 1 and 5, not 6"),
     (
         DEVICE,
         'model = "SPA525G2"',
         'model = "SPA502G"',
-        f"{DEVICE}: line_keys[1].key: must be between 1 and 1, not 5",
+        f"{DEVICE}: line_keys[1].key: must be between 1 and 1, not 5",  # no attendant console
     ),
     (DEVICE, 'host_user = "conf-room-1"', "host_user = 7", f"{DEVICE}: host_user: must be a string, not int"),
     (DEVICE, 'host_user = "conf-room-1"', "", f"{DEVICE}: host_user: is required"),
@@ -134,7 +134,7 @@ CASES = [
         "site.toml",
         '("$PUID" ne "" and',
         '("$PUID" ne "" or',
-        'site.toml: site.profile_rule: 1:146: "or" is not part of the rule language',
+        'site.toml: site.profile_rule: 1:154: "or" is not part of the rule language',
     ),
     (
         "site.toml",

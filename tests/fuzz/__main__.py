@@ -4,7 +4,7 @@ Run from the repository root (it lives beside its targets, so bench/ never impor
 
     python -m tests.fuzz TARGET --runs N [--seed S] [--out DIR] [--engine auto|atheris|mutate]
 
-TARGET is one of digest, basic, rules, toml, csv (see tests/fuzz/targets.py) or `all`.  With
+TARGET is one of digest, basic, rules, toml, csv, tftp, sip (see tests/fuzz/targets.py) or `all`.  With
 atheris installed (`pip install atheris`: an optional tool, not a project dependency) the default
 engine is atheris, coverage-guided over spaprov; without it, or with `--engine mutate`, a seeded
 mutation fuzzer over a corpus of real inputs (tests/fuzz/engine.py) runs instead — the engine of
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from tests.fuzz.engine import Campaign, Finding, Mutator, minimize
 
-TARGET_NAMES = ("digest", "basic", "rules", "toml", "csv")
+TARGET_NAMES = ("digest", "basic", "rules", "toml", "csv", "tftp", "sip")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,11 @@ is a finding; so is a broken invariant (an AssertionError raised here).
             replaced by the input (ConfigError expected)
     csv     spaprov.commands.bulk.import_rows on a tmp copy of sample_profiles (nothing may
             escape: every problem is a reported row error); validated rows are not written
+    sip     spaprov.push.sip: a phone's answer to a resync NOTIFY (parse_response returns None for
+            what is not a SIP response) and the Digest answer to its challenge (ChallengeError)
+    tftp    spaprov.tftp: one datagram through the packet parser (PacketError expected), then,
+            for a read request, option negotiation and the file resolver on the sample site
+            (FileRefused expected; negotiated values stay within RFC 2348/2349 bounds)
 
 The input is the text a client or an administrator controls, as bytes: headers are decoded the
 way aiohttp decodes them (UTF-8 with surrogateescape), files as the loader reads them.  Targets
@@ -47,13 +52,18 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import ManualClock
 from spaprov.commands import bulk
 from spaprov.config import ConfigError, load_profile_directory
+from spaprov.profiles import ProfileBuilder, Renderer
+from spaprov.push import sip
+from spaprov.push.sip import SipCredentials
 from spaprov.rules import RuleKind, evaluate, format_rule, lint, parse
 from spaprov.server.admin_auth import authenticate as admin_authenticate
 from spaprov.server.api_errors import ApiError
+from spaprov.tftp import BootstrapFiles, FileRefused, TftpServer
+from spaprov.tftp import packets as tftp_packets
 from tests.helpers.digest_client import authorization, parse_challenge
 from tests.helpers.rule_corpus import SEED_RULE, VALID
+from tests.helpers.site import SAMPLE as SAMPLE_SITE
 
-SAMPLE_SITE = Path(__file__).resolve().parents[2] / "sample_profiles"
 # What a successful evaluation may produce in total (URL, options, assignments, trace), in
 # characters.  Item 4 of the hardening issue: expansion must be bounded, with a clear error.
 MAX_EXPANSION = 1 << 20
@@ -473,8 +483,101 @@ class CsvTarget(Target):
         ]  # fmt: skip
 
 
+# -- 6. TFTP packets ---------------------------------------------------------------------------------
+class TftpTarget(Target):
+    """Input: one UDP datagram as a client would send it to the TFTP listener."""
+
+    name = "tftp"
+    description = "TFTP listener: packet parser, option negotiation, file-name resolver"
+
+    def __init__(self) -> None:
+        super().__init__()
+        holder = mock.Mock()
+        holder.config = load_profile_directory(SAMPLE_SITE)
+        self.files = BootstrapFiles(holder, ProfileBuilder(Renderer()))
+        self.server = TftpServer(self.files)
+
+    def __call__(self, data: bytes) -> None:
+        try:
+            packet = tftp_packets.parse(data)
+        except tftp_packets.PacketError as error:
+            assert 0 <= error.code <= 8
+            return
+        if not isinstance(packet, tftp_packets.Request):
+            return
+        block, timeout, granted = self.server.negotiate(packet, 1000)
+        assert tftp_packets.MIN_BLOCK <= block <= tftp_packets.MAX_BLOCK
+        assert 0 < timeout <= self.server.limits.max_timeout
+        assert set(granted) <= {"blksize", "tsize", "timeout"}
+        tftp_packets.oack(granted)
+        try:
+            content = self.files(packet.filename)
+        except FileRefused as refusal:
+            tftp_packets.error(refusal.code, refusal.message)
+            return
+        assert content.startswith(b"<?xml") and b"Password" not in content
+
+    def seeds(self) -> list[bytes]:
+        def rrq(*fields: bytes, opcode: int = 1) -> bytes:
+            return opcode.to_bytes(2, "big") + b"".join(field + b"\0" for field in fields)
+
+        return [
+            rrq(b"spa525G2.cfg", b"octet"),
+            rrq(b"/spa504G.cfg", b"netascii", b"blksize", b"1428", b"tsize", b"0", b"timeout", b"3"),
+            rrq(b"SPA001122334455.CFG", b"OCTET"),
+            rrq(b"../etc/passwd", b"octet"),
+            rrq(b"spa525G2.cfg", b"octet", opcode=2),
+            b"\x00\x04\x00\x01",
+            b"\x00\x05\x00\x01oops\x00",
+        ]
+
+    def dictionary(self) -> list[bytes]:
+        return [
+            b"\0", b"\x00\x01", b"\x00\x02", b"\x00\x04", b"\x00\x05", b"\x00\x06", b"octet",
+            b"netascii", b"mail", b"blksize", b"tsize", b"timeout", b"65464", b"8", b"0", b"-1",
+            b"spa", b".cfg", b"525G2", b"001122334455", b"/", b"..", b"\\",
+        ]  # fmt: skip
+
+
+# -- 7. SIP answers to a resync push --------------------------------------------------------------------
+class SipTarget(Target):
+    """Input: one UDP datagram as a phone (or anyone who can reach the push's socket) answers."""
+
+    name = "sip"
+    description = "resync push: SIP response parser and the Digest answer to the phone's challenge"
+    ACCOUNT = SipCredentials("2001", "2001", "sip-alice")
+
+    def __call__(self, data: bytes) -> None:
+        response = sip.parse_response(data)
+        if response is None or response.challenge is None:
+            return
+        assert 100 <= response.status <= 699
+        with contextlib.suppress(sip.ChallengeError):
+            value = sip.answer(response.challenge[1], self.ACCOUNT, "sip:2001@127.0.0.1:5060")
+            assert value.startswith("Digest ") and "\r" not in value and "\n" not in value
+
+    def seeds(self) -> list[bytes]:
+        head = b"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKx\r\nCall-ID: abc\r\nCSeq: 1 NOTIFY\r\n"
+        return [
+            b"SIP/2.0 401 Unauthorized\r\n" + head
+            + b'WWW-Authenticate: Digest realm="spa", nonce="n0", qop="auth"\r\nContent-Length: 0\r\n\r\n',
+            b"SIP/2.0 407 Proxy Authentication Required\r\n" + head
+            + b'Proxy-Authenticate: Digest realm="spa", nonce="n1", opaque="o", algorithm=MD5\r\n\r\n',
+            b"SIP/2.0 200 OK\r\n" + head + b"\r\n",
+            b"SIP/2.0 100 Trying\r\ni: abc\r\nCSeq: 1 NOTIFY\r\n\r\n",
+        ]  # fmt: skip
+
+    def dictionary(self) -> list[bytes]:
+        return [
+            b"SIP/2.0 ", b"401", b"407", b"200", b"\r\n", b"WWW-Authenticate: ", b"Digest ", b"realm=",
+            b"nonce=", b"qop=", b'"auth"', b"auth-int", b"algorithm=", b"SHA-256", b"opaque=", b'"',
+            b"\\", b",", b"CSeq: ", b"Call-ID: ",
+        ]  # fmt: skip
+
+
 TARGETS: dict[str, Callable[[], Target]] = {
-    target.name: target for target in (DigestTarget, BasicTarget, RulesTarget, TomlTarget, CsvTarget)
+    target.name: target
+    for target in (DigestTarget, BasicTarget, RulesTarget, TomlTarget, CsvTarget, TftpTarget, SipTarget)
 }
 
 

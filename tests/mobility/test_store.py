@@ -103,3 +103,20 @@ def test_killed_mid_write_loses_no_committed_record(tmp_path: Path) -> None:
     assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     stored = {row[0] for row in database.execute("SELECT user_id FROM audit")}
     assert {f"user{n}" for n in range(1, committed + 1)} <= stored
+
+
+def test_audit_entries_filter_by_event_user_and_device(state_url: str) -> None:
+    store = open_state(state_url)
+    with store.transaction() as tx:
+        tx.audit(1.0, "login", user_id="alice", device="001122334455")
+        tx.audit(2.0, "failed_auth", user_id="alice", device="001122334455")
+        tx.audit(3.0, "login", user_id="bob", device="00aabbccddee")
+        tx.audit(4.0, "lockout", user_id="bob", device="001122334455")
+    with store.transaction(write=False) as tx:
+        assert [e.at for e in tx.audit_entries(event="login")] == [3.0, 1.0]
+        assert [e.at for e in tx.audit_entries(device="001122334455")] == [4.0, 2.0, 1.0]
+        assert [e.at for e in tx.audit_entries(event="login", user_id="bob", device="00aabbccddee")] == [3.0]
+        assert tx.audit_entries(event="login", device="001122334455", since=2.0) == []
+        assert tx.audit_counts(since=0.0) == {"login": 2, "failed_auth": 1, "lockout": 1}
+        assert tx.audit_counts(since=2.5) == {"login": 1, "lockout": 1}
+    store.close()

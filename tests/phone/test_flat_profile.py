@@ -51,7 +51,8 @@ def test_unknown_parameters_are_ignored_and_absent_ones_unchanged() -> None:
     changed = apply_profile(
         phone.parameters, {"Text_Logo": "Acme", "Not_A_Parameter": "x", "User_ID_2_": "9"}
     )
-    assert not changed
+    assert changed  # Text_Logo changed: the phone reboots ([LSPG30] p.42)
+    assert not apply_profile(phone.parameters, {"Text_Logo": "Acme", "Not_A_Parameter": "y"})
     assert phone.parameters["Text_Logo"] == "Acme" and phone.parameters["Station_Name"] == "Kept"
     assert "Not_A_Parameter" not in phone.parameters and "User_ID_2_" not in phone.parameters  # 1 line key
 
@@ -69,6 +70,21 @@ def test_rule_state_comes_from_the_parameters() -> None:
     )
     assert (macros["MA"], macros["PSN"], macros["PN"]) == ("001122334455", "525G2", "SPA525G2")
     assert phone.user_agent == "Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567)"
+
+
+def test_the_user_agent_is_each_model_firmware_s() -> None:
+    """Reference section 3.2: `Cisco/<MODEL>-<FW> (<MAC>)(<SERIAL>)`; the SPA525G sends no MAC."""
+    agents = {
+        model: SpaPhone.of_model("649ef3788e6a", model, serial="CBT141900G7").user_agent
+        for model in ("SPA525G", "SPA504G", "SPA501G")
+    }
+    assert agents == {
+        "SPA525G": "Cisco/SPA525G-7.4.7 (CBT141900G7)",
+        "SPA504G": "Cisco/SPA504G-7.4.9c (649EF3788E6A)(CBT141900G7)",
+        "SPA501G": "Cisco/SPA501G-7.4.4 (649EF3788E6A)(CBT141900G7)",
+    }
+    quiet = SpaPhone.of_model("649ef3788e6a", "SPA525G2", sends_mac=False)
+    assert quiet.user_agent == "Cisco/SPA525G2-7.5.5 (CBT1234567)"
 
 
 async def test_a_rule_that_cannot_be_evaluated_is_a_failed_resync_not_a_crash() -> None:

@@ -35,7 +35,7 @@ def test_every_model_and_kind_renders_well_formed_xml(model: str, kind: str) -> 
     keys = MODELS[model].line_keys
     assert f"Line_Enable_{keys}_" in found and f"Line_Enable_{keys + 1}_" not in found
     assert ("Text_Logo" in found) == MODELS[model].has_display
-    assert body.decode("ascii").startswith('<?xml version="1.0" encoding="US-ASCII"?>')
+    assert body.decode("ascii").startswith('<?xml version="1.0" standalone="yes"?>\n<!-- spaprov')
 
 
 def test_values_are_escaped_and_non_ascii_becomes_character_references() -> None:
@@ -81,7 +81,5 @@ def test_host_credentials_in_the_default_profile(
     found = params(BUILDER.build(with_policy(in_default, plain_http), "default", device, secure=secure))
     assert ("EM_Phone_Password" in found) == expected
     if expected:
-        assert (found["EM_Phone_User_ID"], found["EM_Phone_Password"]) == (
-            "conf-room-1@example.com",
-            "host-secret",
-        )
+        # The bare id ($PUID): the rule appends $PDOM itself.
+        assert (found["EM_Phone_User_ID"], found["EM_Phone_Password"]) == ("conf-room-1", "host-secret")

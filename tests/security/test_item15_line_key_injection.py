@@ -14,7 +14,7 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.models import MODELS
 from spaprov.config.schema import LineKey, ProfileContent
-from spaprov.profiles.templates import key_slots
+from spaprov.profiles.layout import layout
 from tests.helpers.site import ServerFactory
 
 ADMIN = ("admin", "admin-secret")
@@ -91,7 +91,7 @@ def test_legitimate_keys_still_load(site: Path, blf: str, url: str, name: str) -
 def test_what_the_injection_did() -> None:
     """The rendering that made the fields dangerous (unchanged: the validation is the fix)."""
     content = ProfileContent(line_keys=(LineKey(1, "blf", "Bob", "3003;fnc=xml;url=http://evil.example/x"),))
-    (slot,) = key_slots(MODELS["SPA502G"], content)
+    (slot,) = layout(MODELS["SPA502G"], content).keys
     assert slot.function == "fnc=blf+sd+cp;sub=3003;fnc=xml;url=http://evil.example/x@$PROXY;nme=Bob"
 
 

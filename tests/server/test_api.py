@@ -85,7 +85,13 @@ async def test_rule_endpoints_match_the_cli(api: TestServer) -> None:
         "alternatives": 3,
     }
     linted = (await call(api, "POST", "/api/v1/rules/lint", {"rule": "($SWVER < 2)? /a | /b"})).json()
-    assert sorted(w["code"] for w in linted["warnings"]) == ["unserved-path", "unserved-path", "xml-escape"]
+    assert sorted(w["code"] for w in linted["warnings"]) == [
+        *["unserved-path"] * 2,
+        "xml-escape",
+    ]
+    served_without_mac = "[--uid $MUID$PDOM --pwd $MPWD] http://127.0.0.1:8080/mobilephone.cfg"
+    linted = (await call(api, "POST", "/api/v1/rules/lint", {"rule": served_without_mac})).json()
+    assert sorted(w["code"] for w in linted["warnings"]) == ["plaintext-credentials", "unidentified-phone"]
     fmt = await call(api, "POST", "/api/v1/rules/fmt", {"rule": '(a="1")!/x', "kind": "profile"})
     assert fmt.json() == {"rule": '(GPP_A = "1")! /x'}
     traced = (await call(api, "POST", "/api/v1/rules/eval", {"rule": SEED_RULE, "trace": True})).json()

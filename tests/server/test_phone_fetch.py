@@ -97,7 +97,10 @@ async def test_mobile_profile_has_the_users_keys_and_display_name(start: ServerF
     params = flat_profile(response.content)
     assert params["Extended_Function_2_"] == "fnc=blf+sd+cp;sub=2002@$PROXY;nme=Bob"
     assert params["Station_Display_Name"] == "Alice Example"
-    assert params["Speed_Dial_2"] == "2002"
+    # The SPA525G2 has no Speed_Dial_n ([FUSION] export): the speed dial takes the first free key.
+    assert "Speed_Dial_2" not in params
+    assert params["Extended_Function_3_"] == "fnc=sd;ext=2002@$PROXY;nme=Bob"
+    assert params["Short_Name_3_"] == "Bob"
     assert params["Line_Enable_5_"] == "No" and "Line_Enable_6_" not in params  # SPA525G2: 5 keys
 
 

@@ -80,7 +80,7 @@ async def test_bad_edit_is_refused_and_the_last_good_config_keeps_serving(
     report = await health(server, auth=("admin", "admin-secret"))  # problems: administrators only
     problems = report["reload_problems"]
     assert isinstance(problems, list)
-    assert "devices/001122334455.toml: model_typo: unknown field" in problems
+    assert "devices/001122334455.toml: model_typo: unknown field (did you mean 'model'?)" in problems
     assert "users/carol.toml: em_profiles: no EM profile 'nobody' (em_profiles/nobody.toml)" in problems
     assert report["generation"] == 1
     assert await station(server) == "Conference Room 1"
