@@ -161,3 +161,22 @@ def test_one_changed_file_is_the_only_one_read(tmp_path: Path) -> None:
     assert after.em_profiles["bob"].content.lines[0].user_id == "2009"
     assert after.devices is not before.devices and after.devices == before.devices
     assert after.fingerprint != before.fingerprint
+
+
+def test_an_encrypting_rule_needs_every_device_key_in_the_tree_too(tmp_path: Path) -> None:
+    """A site whose rule fetches mobile profiles with `--key $SA` refuses a device without a
+    profile_key, whether the rule or the device changed last."""
+    root = copy_sample(tmp_path / "site")
+    tree = SiteTree(root)
+    site = root / "site.toml"
+    site.write_text(site.read_text().replace("[--uid $MUID$PDOM", "[--key $SA --uid $MUID$PDOM"))
+    tree.refresh(["site.toml"])
+    assert outcome(tree.config) == outcome(lambda: load_profile_directory(root))
+    assert any("profile_key: is needed" in problem for problem in outcome(tree.config))  # type: ignore[union-attr]
+    device = root / "devices" / "001122334455.toml"
+    device.write_text(
+        device.read_text().replace("em_enabled = true", f'em_enabled = true\nprofile_key = "{"k" * 32}"')
+    )
+    tree.refresh(["devices/001122334455.toml"])
+    served = outcome(tree.config)
+    assert isinstance(served, Config) and served == outcome(lambda: load_profile_directory(root))
