@@ -33,6 +33,7 @@ from spaprov.transaction import JournalError, recover
 
 LISTEN_BACKLOG = 4096
 PARENT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # as spaprov.server.metrics (not imported here)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -52,6 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_state_arguments(serve)
     serve.add_argument(
         "--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT); default 1"
+    )
+    serve.add_argument(
+        "--watch",
+        choices=["notify", "poll"],
+        default="notify",
+        help="follow the profile directory by change notification (default), or by a stat of "
+        "every file each second (poll: a directory edited from other machines, e.g. over NFS)",
     )
     serve.add_argument(
         "--log-level",
@@ -135,6 +143,7 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
             args.profiles,
             state=args.state,
             listen=(args.host, args.port),
+            watch_notify=getattr(args, "watch", "notify") != "poll",
             tftp=tftp,
             tftp_reuse_port=reuse_port,
         )
@@ -235,6 +244,11 @@ def _serve_workers(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     with tempfile.TemporaryDirectory(prefix="spaprov-site-") as record:
         os.environ[SITE_RECORD_ENV] = record
+        # prometheus_client's multiprocess mode: each worker keeps its metrics in files there and
+        # a scrape adds up every worker's (spaprov.server.metrics); removed with the directory.
+        metrics = Path(record) / "metrics"
+        metrics.mkdir()
+        os.environ[MULTIPROCESS_ENV] = str(metrics)
         return _run_workers(args)
 
 

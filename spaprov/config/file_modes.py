@@ -6,12 +6,14 @@ warning, with the fix."""
 from __future__ import annotations
 
 import logging
+import os
 import stat
 from pathlib import Path
 
 from spaprov.config.schema import Config
 
 log = logging.getLogger("spaprov.config")
+WARN_AT_MOST = 20
 
 
 def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
@@ -26,25 +28,44 @@ def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
         for name, profile in config.em_profiles.items()
         if any(line.password for line in profile.content.lines)
     }
-    candidates = [root / "admins.toml"]  # password hashes: worth guessing offline
-    candidates += [path for path in sorted(root.glob("devices/*.toml")) if path.stem.lower() in devices]
-    candidates += [path for path in sorted(root.glob("em_profiles/*.toml")) if path.stem in profiles]
     found = []
-    for path in candidates:
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except OSError:  # absent (admins.toml is optional) or gone since the load
-            continue
+    try:  # password hashes: worth guessing offline
+        mode = stat.S_IMODE((root / "admins.toml").stat().st_mode)
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            found.append((path, mode))
+            found.append((root / "admins.toml", mode))
+    except OSError:  # admins.toml is optional
+        pass
+    # os.scandir, no Path per file: at 100,000 phones this runs over 200,000 files at start-up.
+    for folder, holders, key in (("devices", devices, str.lower), ("em_profiles", profiles, str)):
+        try:
+            entries = sorted(os.scandir(root / folder), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            stem, dot, suffix = entry.name.rpartition(".")
+            if not dot or suffix != "toml" or key(stem) not in holders:
+                continue
+            try:
+                mode = stat.S_IMODE(entry.stat().st_mode)
+            except OSError:  # gone since the load
+                continue
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                found.append((Path(entry.path), mode))
     return found
 
 
 def warn_readable_secrets(root: Path, config: Config) -> None:
-    for path, mode in readable_secret_files(root, config):
+    found = readable_secret_files(root, config)
+    for path, mode in found[:WARN_AT_MOST]:
         log.warning(
             "%s holds passwords and is readable by group or others (mode %04o): run chmod 600 %s",
             path,
             mode,
             path,
+        )
+    if len(found) > WARN_AT_MOST:  # a whole site copied in with a 0644 umask: one line, not 100,000
+        log.warning(
+            "... and %d more files holding passwords are readable by group or others: run chmod -R go-rwx %s",
+            len(found) - WARN_AT_MOST,
+            root,
         )

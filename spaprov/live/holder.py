@@ -7,16 +7,20 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
 from spaprov.auth import CredentialFileError, CredentialStore, DigestAuthenticator
 from spaprov.clock import Clock
-from spaprov.config import Config, ConfigError, Problem, fingerprint, load_profile_directory
+from spaprov.config import Config, ConfigError, Problem
+from spaprov.config.file_modes import warn_readable_secrets
+from spaprov.config.fingerprint import scan
 from spaprov.config.routes import RouteMatcher
 from spaprov.config.schema import Route
+from spaprov.config.tree import CREDENTIAL_FILES, SiteTree
 from spaprov.live.site_record import Record, SiteRecord, open_site_record
 
 log = logging.getLogger("spaprov.config")
@@ -60,6 +64,12 @@ class ConfigHolder:
         self._attempted = ""
         self._attempting = ""
         self._seen = self._published = 0
+        # The directory as last read, file by file: a reload re-reads only the changed files.
+        # One reader at a time (reloads run in worker threads; an API edit checks against it).
+        self._tree: SiteTree | None = None
+        self._tree_lock = threading.Lock()
+        self._latest_store: CredentialStore | None = None  # the last one read, installed or not
+        self._credentials_changed = True
         # The first load must succeed (raise ConfigError otherwise).  If other workers keep
         # publishing newer generations meanwhile, serve it unpublished as generation 0: behind(),
         # so the first phone request catches up.
@@ -128,12 +138,35 @@ class ConfigHolder:
                 log.info("directory is back to the served configuration (generation %d)", self.generation)
         return False
 
-    def prepare(self) -> Prepared:
-        """Load and validate (slow, no shared state touched: may run in a worker thread)."""
+    def observe(self, changed: Iterable[str] | None) -> str:
+        """Follow the files `changed` names (None: find them by stat) without installing anything;
+        the directory's fingerprint now (for settle).  Blocking: run it in a worker thread."""
+        # The stat of every file (a second or more at 100,000 phones) without the lock, so that
+        # an edit followed meanwhile does not wait for it.
+        scanned = scan(self.root) if changed is None and self.root.is_dir() else None
+        with self._tree_lock:
+            tree = self._current_tree()
+            self._note(tree.refresh(changed, scanned=scanned))
+            return tree.fingerprint
+
+    def tree_matches_site(self) -> bool:
+        """Whether the files this process has read are those the site's newest generation was
+        loaded from (then catching up with it needs no look at the directory)."""
+        tree = self._tree  # no lock: called on the event loop, and reading one number is safe
+        return tree is not None and tree.fingerprint == self._record.read().fingerprint
+
+    def check_edit(self, overrides: Mapping[str, bytes | None]) -> list[Problem]:
+        """The problems the directory would have with `overrides` laid over it: the changed
+        documents and the cross-references they take part in, against the files as last read."""
+        with self._tree_lock:
+            return self._current_tree().check(overrides)
+
+    def prepare(self, changed: Iterable[str] | None = None, *, full: bool = False) -> Prepared:
+        """Load and validate (no shared state touched: may run in a worker thread).  `changed`:
+        the files to re-read (None: those stat finds changed); `full`: read everything again."""
         self.reloads += 1
         seen = self._seen = self._record.read().generation
-        self._attempting = fingerprint(self.root)  # before reading: a write during it reloads again
-        config, store = self._load()
+        config, store = self._load(changed, full=full)
         return Prepared(config, store, seen)
 
     def refuse(self, error: ConfigError) -> None:
@@ -177,9 +210,10 @@ class ConfigHolder:
         seen, attempted = self._seen, self._attempting
 
         def describe(record: Record) -> Record | None:
-            # Only if these problems still describe the directory (not fixed meanwhile and the
-            # fix seen by another worker) and no newer generation came meanwhile.
-            current = record.generation == seen and fingerprint(self.root) == attempted
+            # Only if these problems still describe the directory as this process last read it
+            # (a fix another worker saw meanwhile is cleared by settle() once this one sees it
+            # too) and no newer generation came meanwhile.
+            current = record.generation == seen and self._fingerprint() == attempted
             return replace(record, problems=tuple(problems)) if current else None
 
         self._record.change(describe)
@@ -189,16 +223,51 @@ class ConfigHolder:
             "\n  ".join(problems),
         )
 
-    def _load(self) -> tuple[Config, CredentialStore]:
-        config = load_profile_directory(self.root)
-        try:
-            store = CredentialStore(self.root / "credentials.htdigest", config.site.realm)
-        except CredentialFileError as error:
-            raise ConfigError(
-                [Problem(error.path.name, f"line {error.line}" if error.line else "", error.reason)]
-            ) from None
+    def _load(
+        self, changed: Iterable[str] | None = None, *, full: bool = False
+    ) -> tuple[Config, CredentialStore]:
+        with self._tree_lock:
+            first = self._tree is None
+            if first:
+                tree = self._tree = SiteTree(self.root)
+                self._credentials_changed = True
+            elif full:
+                tree = self._current_tree()
+                tree.reread_all()
+                self._credentials_changed = True
+            else:
+                tree = self._current_tree()
+                self._note(tree.refresh(changed))
+            self._attempting = tree.fingerprint  # each file is stat'ed before it is read
+            config = tree.config()
+            if first or full:
+                warn_readable_secrets(self.root, config)
+            store = self._latest_store
+            if store is None or self._credentials_changed or store.realm != config.site.realm:
+                try:
+                    store = CredentialStore(self.root / "credentials.htdigest", config.site.realm)
+                except CredentialFileError as error:
+                    raise ConfigError(
+                        [Problem(error.path.name, f"line {error.line}" if error.line else "", error.reason)]
+                    ) from None
+                self._latest_store, self._credentials_changed = store, False
         self._nonce_secret(config)  # validate the secret source before installing anything
         return config, store
+
+    def _current_tree(self) -> SiteTree:
+        if self._tree is None:
+            self._tree = SiteTree(self.root)
+        return self._tree
+
+    def _note(self, changed: set[str]) -> None:
+        """Credentials are re-read when their files change (the site's realm: see _load)."""
+        if not changed.isdisjoint(CREDENTIAL_FILES):
+            self._credentials_changed = True
+
+    def _fingerprint(self) -> str:
+        """On the event loop: no lock (a reload may hold it for long), reading one number is safe."""
+        tree = self._tree
+        return tree.fingerprint if tree is not None else ""
 
     def _install(self, config: Config, store: CredentialStore) -> None:
         previous = getattr(self, "_config", None)

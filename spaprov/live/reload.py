@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Collection
 
 from spaprov.config import ConfigError, Problem
 from spaprov.live.holder import ConfigHolder
@@ -15,11 +16,17 @@ log = logging.getLogger("spaprov.server")
 STALE_ATTEMPTS = 5  # loads overtaken by another worker's newer generation, before giving up
 
 
-async def reload_now(holder: ConfigHolder) -> bool:
-    """Reload off the event loop (a big directory takes a while to read), install on it."""
-    for _ in range(STALE_ATTEMPTS):
+async def reload_now(
+    holder: ConfigHolder, changed: Collection[str] | None = None, *, full: bool = False
+) -> bool:
+    """Reload off the event loop, install on it.  `changed`: the files to re-read ("devices/x.toml";
+    None: those a stat of every file finds changed; empty: none, the watcher already read them);
+    `full`: read the whole directory again (SIGHUP)."""
+    for attempt in range(STALE_ATTEMPTS):
         try:
-            prepared = await asyncio.to_thread(holder.prepare)
+            # Overtaken by another worker: the directory changed again, look for what changed.
+            labels = changed if attempt == 0 else None
+            prepared = await asyncio.to_thread(holder.prepare, labels, full=full and attempt == 0)
         except ConfigError as error:
             holder.refuse(error)
             return False
@@ -44,6 +51,8 @@ async def catch_up(holder: ConfigHolder) -> bool:
         return True
     task = _catching_up.get(holder)
     if task is None or task.done():
-        task = _catching_up[holder] = asyncio.get_running_loop().create_task(reload_now(holder))
+        # Usually this process's own watcher has read the same edit already: nothing to look at.
+        changed = () if holder.tree_matches_site() else None
+        task = _catching_up[holder] = asyncio.get_running_loop().create_task(reload_now(holder, changed))
     await asyncio.shield(task)
     return not holder.behind()

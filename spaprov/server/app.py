@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 import sqlite3
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,10 +15,10 @@ from aiohttp import web
 from spaprov.auth.admins import AdminAccounts
 from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_factory, sharing_needed
 from spaprov.clock import Clock, system_clock
-from spaprov.config import fingerprint
 from spaprov.live.cache import RenderCache
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.reload import reload_now
+from spaprov.live.watch import watch
 from spaprov.logsafe import install_redaction
 from spaprov.mobility import (
     Mobility,
@@ -60,6 +59,7 @@ def create_app(
     *,
     clock: Clock = system_clock,
     watch_interval: float | None = 1.0,
+    watch_notify: bool = True,
     template_dir: Path | None = None,
     state: str | StateStore | None = None,
     shared_auth: bool | None = None,
@@ -73,7 +73,9 @@ def create_app(
     when the state store cannot be opened.  `state` defaults to sqlite in the profile directory
     (a dot file, so the reload watcher ignores it).  `shared_auth`: share replay claims and
     failure counts with other processes (spaprov.auth.shared_state); by default only when
-    needed: under `serve --workers N` (N > 1) or with a PostgreSQL state store.  `listen`: the
+    needed: under `serve --workers N` (N > 1) or with a PostgreSQL state store.  The directory
+    is watched by change notification, or polled every `watch_interval` seconds when
+    `watch_notify` is False or notification fails (None: not watched at all).  `listen`: the
     (host, port) `serve` binds, so /healthz can warn when the site's rule sends phones elsewhere.
     `tftp`: also answer TFTP read requests there, with the bootstrap profile (spaprov.tftp).
     `push_interval`: how often ended sessions are looked for to push a resync to their phones
@@ -151,7 +153,7 @@ def create_app(
         server = TftpServer(files, limits=tftp_limits, on_outcome=count)
         app[TFTP] = server
         app.cleanup_ctx.append(_tftp_listener(server, tftp, tftp_reuse_port))
-    app.cleanup_ctx.append(_reloading(watch_interval))
+    app.cleanup_ctx.append(_reloading(watch_interval, watch_notify))
     app.on_cleanup.append(_close_state)
     return app
 
@@ -249,7 +251,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(report)
 
 
-def _reloading(watch_interval: float | None):  # type: ignore[no-untyped-def]
+def _reloading(watch_interval: float | None, notify: bool):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
         holder = app[HOLDER]
         loop = asyncio.get_running_loop()
@@ -257,13 +259,13 @@ def _reloading(watch_interval: float | None):  # type: ignore[no-untyped-def]
 
         def on_sighup() -> None:
             log.info("SIGHUP: reloading %s", holder.root)
-            task = loop.create_task(reload_now(holder))
+            task = loop.create_task(reload_now(holder, full=True))
             pending.add(task)
             task.add_done_callback(pending.discard)
 
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, on_sighup)
-        watcher = loop.create_task(_watch(holder, watch_interval)) if watch_interval else None
+        watcher = loop.create_task(watch(holder, watch_interval, notify=notify)) if watch_interval else None
         yield
         if watcher is not None:
             watcher.cancel()
@@ -273,24 +275,3 @@ def _reloading(watch_interval: float | None):  # type: ignore[no-untyped-def]
             loop.remove_signal_handler(signal.SIGHUP)
 
     return context
-
-
-# The watcher waits at least this many times as long as one check took, so that watching a big
-# directory costs at most ~5% of a core (the check runs in a thread but still holds the GIL).
-WATCH_DUTY = 20
-
-
-async def _watch(holder: ConfigHolder, interval: float) -> None:
-    """Poll the directory's fingerprint (stat only); reload when it differs from the last load
-    tried, clear the refused reloads' problems when it is back to the served configuration."""
-    pause = interval
-    while True:
-        await asyncio.sleep(pause)
-        started = time.perf_counter()
-        try:
-            current = await asyncio.to_thread(fingerprint, holder.root)
-            if holder.settle(current):
-                await reload_now(holder)
-        except OSError as error:
-            log.error("cannot watch %s: %s", holder.root, error)
-        pause = max(interval, WATCH_DUTY * (time.perf_counter() - started))

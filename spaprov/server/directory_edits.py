@@ -1,6 +1,8 @@
-"""Edits to the profile directory: validated whole *before* anything is written, then written
-all or nothing (one spaprov.transaction batch, under the directory's writer lock) and reloaded.
-A bad edit changes nothing and returns every problem."""
+"""Edits to the profile directory: validated *before* anything is written (the changed documents
+and the cross-references they take part in, against the directory as the server last read it:
+spaprov.config.tree), then written all or nothing (one spaprov.transaction batch, under the
+directory's writer lock) and reloaded file by file.  A bad edit changes nothing and returns every
+problem."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from spaprov.config import ConfigError, Problem, load_profile_directory
+from spaprov.config import ConfigError, Problem
 from spaprov.config.directory_writer import document_bytes
 from spaprov.config.toml_writer import TomlWriteError
 from spaprov.live.holder import ConfigHolder
@@ -46,15 +48,20 @@ class DirectoryEditor:
         async with self._lock:
             root = self.holder.root
             try:
-                await asyncio.to_thread(_validate_and_write, root, overrides)
+                await asyncio.to_thread(_validate_and_write, self.holder, root, overrides)
             except ConfigError as error:
                 raise EditRefused(list(error.problems)) from None
-            await reload_now(self.holder)
+            await reload_now(self.holder, list(overrides))
 
 
-def _validate_and_write(root: Path, overrides: Mapping[str, bytes | None]) -> None:
+def _validate_and_write(holder: ConfigHolder, root: Path, overrides: Mapping[str, bytes | None]) -> None:
     """Under the directory's writer lock, so that no other writer (a `spaprov import` in another
-    process) changes the directory between the validation and the write; all or nothing."""
+    process) changes the directory between the validation and the write; all or nothing.  The
+    rest of the directory is as the watcher last read it (a hand edit of the last few tens of
+    milliseconds may not be in it yet: then the reload after the write refuses, and the last good
+    configuration keeps serving)."""
     with locked(root, who="spaprov serve") as transaction:
-        load_profile_directory(root, overrides)
+        problems = holder.check_edit(overrides)
+        if problems:
+            raise ConfigError(problems)
         transaction.commit(overrides)
