@@ -150,7 +150,9 @@ def run_eval(args: argparse.Namespace) -> int:
 def _mask(value: str | None, show: bool) -> str | None:
     if value is None or show:
         return value
-    return f"({len(value)} characters, hidden; --show-secrets to print)"
+    count = len(value)
+    plural = "" if count == 1 else "s"
+    return f"({count} character{plural}, hidden; --show-secrets to print)"
 
 
 def describe(result: Evaluation, count: int, *, show_secrets: bool = False) -> str:

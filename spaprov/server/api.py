@@ -398,7 +398,7 @@ ROUTES: tuple[Operation, ...] = (
                 f"/api/v1/{kind}",
                 f"{kind}_create",
                 Api._create,
-                f"Create a {label}",
+                f"Create {'an' if label[0] in 'AEIOU' else 'a'} {label}",
                 True,
                 "Document",
                 201,
