@@ -48,6 +48,7 @@ from typing import Any, TypeVar
 from spaprov.clock import Clock
 from spaprov.logsafe import redact_url, scrub, url_secrets
 from spaprov.mobility.store import StateStoreUnavailable
+from spaprov.sqlite_wal import enable_wal
 from spaprov.store_health import StoreHealth
 
 log = logging.getLogger("spaprov.auth")
@@ -166,7 +167,7 @@ class SqliteSharedAuthStore(SharedAuthStore):
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         os.chmod(self.path, 0o600)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._db)  # every --workers child opens this file at once
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("PRAGMA busy_timeout=30000")
         with self._transaction():

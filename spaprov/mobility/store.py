@@ -21,13 +21,13 @@ import os
 import sqlite3
 import stat
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from spaprov.logsafe import redact_url, scrub, url_secrets
+from spaprov.sqlite_wal import enable_wal
 from spaprov.store_health import StoreHealth
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -405,7 +405,7 @@ class SqliteStateStore(StateStore):
             _create_private(Path(self.path))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            _enable_wal(self._db)
+            enable_wal(self._db)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=30000")
             self._migrate(self._session(True))
@@ -450,21 +450,6 @@ class SqliteStateStore(StateStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _enable_wal(db: sqlite3.Connection, patience: float = 30.0) -> None:
-    """Switch a database to WAL.  The switch needs the database to itself and SQLite answers
-    "database is locked" at once, without its busy handler, when another process is opening the
-    same new file: wait for it here as the busy timeout would."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if getattr(error, "sqlite_errorcode", None) != 5 or time.monotonic() > deadline:  # SQLITE_BUSY
-                raise
-            time.sleep(0.05)
 
 
 def _create_private(path: Path) -> None:
