@@ -107,7 +107,11 @@ def test_key_decrypts_an_openssl_profile_and_a_wrong_key_fails_the_resync(tmp_pa
     round_ = a_round(wrong)
     round_.next_fetch()
     round_.receive(encrypted)
-    assert round_.failure is not None and "cannot decrypt" in round_.failure
+    # AES-CBC has no integrity check: a wrong key usually breaks the padding ("cannot decrypt"),
+    # but about 1 salt in 256 decrypts to valid padding and garbage, which is then no profile.
+    # Either way the resync fails and nothing is applied, as on the phone.
+    assert round_.failure is not None
+    assert "cannot decrypt" in round_.failure or "corrupt profile" in round_.failure, round_.failure
     assert wrong["Station_Name"] == ""
 
     plain_phone = factory_defaults(MODEL, "http://p.example/a.cfg")  # no --key: not a profile
