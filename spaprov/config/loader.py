@@ -428,6 +428,33 @@ _NAME_PATTERNS = {"devices": MAC_NAME, "users": ID_NAME, "em_profiles": ID_NAME}
 _BUILDERS: dict[str, Any] = {"devices": _device, "users": _user, "em_profiles": _em_profile}
 
 
+def profile_name_problems(
+    name: str, profiles: Mapping[str, EmProfile], devices: Mapping[str, Device]
+) -> tuple[Problem, ...]:
+    """An EM profile named like a device (checked by the full load and by an edit alike)."""
+    if name in profiles and name in devices:
+        return (Problem(f"em_profiles/{name}.toml", "", "an EM profile may not have a device's name"),)
+    return ()
+
+
+def user_reference_problems(user: User | None, profiles: Mapping[str, EmProfile]) -> tuple[Problem, ...]:
+    """A user's EM profiles that do not exist, and a default profile not among them."""
+    if user is None:
+        return ()
+    label = f"users/{user.user_id}.toml"
+    problems = []
+    if not user.em_profiles:
+        problems.append(Problem(label, "em_profiles", "lists no profile"))
+    for name in user.em_profiles:
+        if name not in profiles:
+            problems.append(
+                Problem(label, "em_profiles", f"no EM profile {name!r} (em_profiles/{name}.toml)")
+            )
+    if user.em_profiles and user.default_profile not in user.em_profiles:
+        problems.append(Problem(label, "default_profile", f"{user.default_profile!r} is not in em_profiles"))
+    return tuple(problems)
+
+
 def cross_check(
     devices: dict[str, Device],
     profiles: dict[str, EmProfile],
@@ -435,23 +462,9 @@ def cross_check(
     problems: list[Problem],
 ) -> None:
     for name in profiles:
-        if name in devices:
-            problems.append(
-                Problem(f"em_profiles/{name}.toml", "", "an EM profile may not have a device's name")
-            )
+        problems.extend(profile_name_problems(name, profiles, devices))
     for user in users.values():
-        label = f"users/{user.user_id}.toml"
-        if not user.em_profiles:
-            problems.append(Problem(label, "em_profiles", "lists no profile"))
-        for name in user.em_profiles:
-            if name not in profiles:
-                problems.append(
-                    Problem(label, "em_profiles", f"no EM profile {name!r} (em_profiles/{name}.toml)")
-                )
-        if user.em_profiles and user.default_profile not in user.em_profiles:
-            problems.append(
-                Problem(label, "default_profile", f"{user.default_profile!r} is not in em_profiles")
-            )
+        problems.extend(user_reference_problems(user, profiles))
     owners: dict[str, str] = {}
     for device in devices.values():
         other = owners.setdefault(device.host_user, device.mac)

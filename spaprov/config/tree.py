@@ -29,8 +29,10 @@ from spaprov.config.loader import (
     document_stem,
     load_site,
     missing_profile_keys,
+    profile_name_problems,
     read_document,
     site_routes,
+    user_reference_problems,
 )
 from spaprov.config.schema import Config, Device, EmProfile, Route, Site, User
 from spaprov.transaction import JOURNAL, interrupted_message, pending_journal
@@ -298,9 +300,10 @@ class SiteTree:
         for mac in touched["devices"]:  # (set again below, by host user: `hosts` has theirs)
             self._cross["devices"].pop(mac, None)
         for name in touched["em_profiles"]:
-            self._set_cross("em_profiles", name, _profile_problems(name, self._profiles, self._devices))
+            self._set_cross("em_profiles", name, profile_name_problems(name, self._profiles, self._devices))
         for user_id in touched["users"]:
-            self._set_cross("users", user_id, _user_problems(self._users.get(user_id), self._profiles))
+            problems = user_reference_problems(self._users.get(user_id), self._profiles)
+            self._set_cross("users", user_id, problems)
         for host in hosts:
             for mac, problems in self._host_problems(host).items():
                 self._set_cross("devices", mac, problems)
@@ -411,31 +414,6 @@ def _patched(last: Mapping[str, Any], current: dict[str, Any], dirty: set[str]) 
         else:
             table.pop(key, None)
     return table
-
-
-def _profile_problems(
-    name: str, profiles: Mapping[str, EmProfile], devices: Mapping[str, Device]
-) -> tuple[Problem, ...]:
-    if name in profiles and name in devices:
-        return (Problem(f"em_profiles/{name}.toml", "", "an EM profile may not have a device's name"),)
-    return ()
-
-
-def _user_problems(user: User | None, profiles: Mapping[str, EmProfile]) -> tuple[Problem, ...]:
-    if user is None:
-        return ()
-    label = f"users/{user.user_id}.toml"
-    problems = []
-    if not user.em_profiles:
-        problems.append(Problem(label, "em_profiles", "lists no profile"))
-    for name in user.em_profiles:
-        if name not in profiles:
-            problems.append(
-                Problem(label, "em_profiles", f"no EM profile {name!r} (em_profiles/{name}.toml)")
-            )
-    if user.em_profiles and user.default_profile not in user.em_profiles:
-        problems.append(Problem(label, "default_profile", f"{user.default_profile!r} is not in em_profiles"))
-    return tuple(problems)
 
 
 def _empty_state(root: Path) -> dict[str, Any]:
