@@ -21,6 +21,7 @@ from spaprov.config.documents import device_document
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.profiles.encryption import decrypt_profile
 from spaprov.server.app import create_app
+from tests.helpers.phones import self_signed
 from tests.helpers.site import CONF_ROOM, SPA_AGENT, ServerFactory, flat_profile
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -72,15 +73,8 @@ async def test_plain_http_delivery_is_an_explicit_opt_in(start: ServerFactory, s
 def tls(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
     if OPENSSL is None:
         pytest.skip("the openssl binary is not installed")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context, cert
+    context, cert = self_signed(tmp_path)
+    return context, Path(cert)
 
 
 async def test_over_https_a_factory_phone_gets_its_host_credentials_and_key(
