@@ -85,22 +85,9 @@ class FailureThrottle:
         """Count a failure; True when it starts a lockout."""
         now = self._clock()
         self._sweep(now)
-        if self._known(user):
-            key = (user, client)
-            entry = self._known_table.get(key)
-            if entry is None:
-                if len(self._known_table) < self._known_capacity:
-                    entry = self._known_table[key] = _Entry()
-                else:  # full of live entries: count per name rather than forget anyone
-                    self.overflowed += 1
-                    entry = self._overflow.setdefault(user, _Entry())
-        else:
-            digest = _digest(user, client)
-            found = self._unknown_table.pop(digest, None)
-            entry = found if found is not None else _Entry()
-            self._unknown_table[digest] = entry  # most recent last
-            while len(self._unknown_table) > self._capacity:
-                self._unknown_table.popitem(last=False)
+        entry, overflow = self._entry(user, client)
+        if overflow:
+            self.overflowed += 1
         if entry.locked_until > now:
             return False
         horizon = now - self.window
@@ -116,24 +103,31 @@ class FailureThrottle:
         """Lock (user, client) until `until` (a lockout decided elsewhere: the shared store)."""
         if until <= self._clock():
             return
-        if self._known(user):
-            key = (user, client)
-            entry = self._known_table.get(key)
-            if entry is None:
-                if len(self._known_table) < self._known_capacity:
-                    entry = self._known_table[key] = _Entry()
-                else:
-                    entry = self._overflow.setdefault(user, _Entry())
-        else:
-            digest = _digest(user, client)
-            found = self._unknown_table.pop(digest, None)
-            entry = found if found is not None else _Entry()
-            self._unknown_table[digest] = entry
-            while len(self._unknown_table) > self._capacity:
-                self._unknown_table.popitem(last=False)
+        entry, _ = self._entry(user, client)
         if until > entry.locked_until:
             entry.locked_until = until
             entry.failures.clear()
+
+    def _entry(self, user: str, client: str) -> tuple[_Entry, bool]:
+        """The entry counting (user, client), made when new, and whether it is the per-name
+        overflow entry (the known-name table is full of live entries: count per name rather
+        than forget anyone)."""
+        if self._known(user):
+            key = (user, client)
+            entry = self._known_table.get(key)
+            if entry is not None:
+                return entry, False
+            if len(self._known_table) < self._known_capacity:
+                entry = self._known_table[key] = _Entry()
+                return entry, False
+            return self._overflow.setdefault(user, _Entry()), True
+        digest = _digest(user, client)
+        found = self._unknown_table.pop(digest, None)
+        entry = found if found is not None else _Entry()
+        self._unknown_table[digest] = entry  # most recent last
+        while len(self._unknown_table) > self._capacity:
+            self._unknown_table.popitem(last=False)
+        return entry, False
 
     def succeeded(self, user: str, client: str) -> None:
         if self._known(user):
