@@ -8,7 +8,6 @@ and sets it).  Without it they are skipped locally, and fail in CI, where they m
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.clock import ManualClock
 from spaprov.server.app import create_app
+from tests.helpers.postgres import private_schema
 from tests.helpers.site import SAMPLE, ServerFactory, copy_sample
 
 POSTGRES = os.environ.get("SPAPROV_TEST_POSTGRES", "")
@@ -94,17 +94,8 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail("SPAPROV_TEST_POSTGRES is not set: .ci/run must start PostgreSQL")
         pytest.skip("set SPAPROV_TEST_POSTGRES=postgresql://… to run the PostgreSQL suite")
-    import psycopg
-
-    schema = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in POSTGRES else "?"
-    try:
-        yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with private_schema(POSTGRES) as url:
+        yield url
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import socket
 import sqlite3
@@ -38,6 +37,7 @@ from spaprov.clock import ManualClock
 from spaprov.mobility.audit_writer import AuditWriter
 from spaprov.mobility.store import StateStoreUnavailable, open_state
 from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, HOST_PASSWORD, HOST_USER, set_admin
+from tests.helpers.postgres import private_schema
 from tests.helpers.site import ROOT, SPA_AGENT, copy_sample, free_port
 
 POSTGRES = os.environ.get("SPAPROV_TEST_POSTGRES", "")
@@ -148,28 +148,11 @@ def _wait_for_postgres(deadline: float = 60.0) -> None:
             time.sleep(0.2)
 
 
-@contextlib.contextmanager
-def private_schema() -> Iterator[str]:
-    """A private schema, as in tests/conftest.py (dropped once PostgreSQL is back)."""
-    import psycopg
-
-    schema = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in POSTGRES else "?"
-    try:
-        yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        _wait_for_postgres()
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgres_outage_503_then_recovery_without_restart(tmp_path: Path) -> None:
     version, cluster = _pg_cluster()
-    with private_schema() as url:
+    with private_schema(POSTGRES, before_drop=_wait_for_postgres) as url:
         server = Server(copy_sample(tmp_path / "site"), url, tmp_path / "serve.log")
         try:
             _outage_and_recovery(server, version, cluster)
