@@ -83,11 +83,16 @@ def _special_case(source: str, pos: int, text: str, expected: set[str]) -> str |
             '"not" is not part of the rule language: invert the comparison instead (ne for eq, ge for lt, …)'
         )
     inside_condition = "OP" in expected or "BARE" in expected or "STRING" in expected
+    if source.startswith("(", pos) and inside_condition and not source[:pos].strip():
+        # Only a trigger refuses "(" as its first character: every other kind opens with ( )?.
+        return _bare_trigger(source)
     if source.startswith("(", pos) and inside_condition:
         return (
             "nested parentheses are not part of the rule language: a condition is comparisons "
             'joined with "and" inside one ( )?'
         )
+    if "OPTWORD" in expected and text.startswith("-"):
+        return f'unexpected {text!r}: a value that starts with "-" must be quoted, as in "{text}"'
     if expected == {"CLAUSE_END"}:
         return _missing_clause_end(source, pos)
     if "RSQB" in expected and "OPTNAME" in expected and not text:
@@ -97,6 +102,12 @@ def _special_case(source: str, pos: int, text: str, expected: set[str]) -> str |
     if "RPAR" in expected and not text:
         return 'the parenthesis is not closed: expected ")"'
     return None
+
+
+def _bare_trigger(source: str) -> str:
+    message = "a trigger rule is a bare condition, without the ( )? wrapper"
+    wrapped = re.fullmatch(r"\s*\(\s*(.*?)\s*\)\s*\??\s*", source, re.DOTALL)
+    return f"{message}: write {wrapped.group(1)}" if wrapped and wrapped.group(1) else message
 
 
 def _missing_clause_end(source: str, pos: int) -> str:

@@ -48,6 +48,15 @@ MISTAKES = [
     ('("$A" eq "1")? /a\n| ("$B" eq "2") /b', "profile", 2, 17, 'expected "?" after the condition'),
     ("$REGTMR1 gt 300 or $PRVTMR ge 600", "trigger", 1, 17, '"or" is not part of the rule language'),
     ("(eq 5)? /x", "profile", 1, 5, "unexpected '5': expected a comparison operator"),
+    ("[--uid a --pwd -abc] /x", "profile", 1, 16, 'a value that starts with "-" must be quoted, as in "-a'),
+    (
+        "($PRVTMR ge 600)?",
+        "trigger",
+        1,
+        1,
+        "a trigger rule is a bare condition, without the ( )? wrapper: write $PRVTMR",
+    ),
+    ("  (\n$A eq 1", "trigger", 1, 3, "a trigger rule is a bare condition, without the ( )? wrapper"),
 ]
 
 
