@@ -61,6 +61,11 @@ async def authenticate(request: web.Request, accounts: AdminAccounts, *, write: 
         ) from None
     except AdminLocked as locked:
         raise _locked_out(locked.retry_after) from None
+    retry_after = accounts.retry_after(name, client)
+    if retry_after is not None:  # locked out while the hash ran: neither checked nor let in
+        if admin is None:
+            accounts.failed(name, client, "wrong name or password (locked out meanwhile)")
+        raise _locked_out(retry_after)
     if admin is None:
         await _failed(accounts, name, client, "wrong name or password")
         raise ApiError(401, "unauthenticated", "wrong administrator name or password", headers=CHALLENGE)
