@@ -11,7 +11,9 @@ for a few minutes, keyed by an HMAC of the credentials under a per-process key (
 itself), and forgotten when admins.toml changes.  The hash runs in a small thread pool, never on
 the event loop, at most `max_hashing` at once: when they are all busy the caller is told so at
 once (AdminBusy) instead of queueing without limit.  Failures are counted per (name, client) by a
-FailureThrottle, like Digest logins, unknown names included.
+FailureThrottle, like Digest logins, unknown names included; with several workers or nodes
+(`attach_shared`) they are counted in the shared auth store too, under BASIC_PREFIX + name, and a
+right password is refused while the shared store holds a lockout (spaprov.auth.shared_state).
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from pathlib import Path
 
 from passlib.context import CryptContext
 
+from spaprov.auth.shared_state import Lockout, PendingFailure, SharedAuth
 from spaprov.auth.throttle import FailureThrottle
 from spaprov.clock import Clock, system_clock
 from spaprov.config.toml_writer import dumps
 from spaprov.fileio import atomic_write
+from spaprov.mobility.store import StateStoreUnavailable
 
 log = logging.getLogger("spaprov.auth")
 ROLES = ("admin", "viewer")
@@ -41,6 +45,9 @@ MAX_PASSWORD = 4096  # passlib's own limit; longer is refused before any hashing
 _CONTEXT = CryptContext(schemes=["pbkdf2_sha256"])
 _REMEMBER_SECONDS = 300.0
 _REMEMBER_MAX = 1000
+# Admin names in the shared auth store, apart from Digest user names (which can be anything, but
+# a Digest lockout of this form only ever locks out the client that caused it).
+BASIC_PREFIX = "basic\x1f"
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,14 @@ class AdminAccountsError(ValueError):
 
 class AdminBusy(RuntimeError):
     """Every hashing slot is taken: try again shortly (answered 503 with Retry-After)."""
+
+
+class AdminLocked(RuntimeError):
+    """A right password for a (name, client) that another worker has locked out (answered 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("locked out")
+        self.retry_after = retry_after
 
 
 class AdminAccounts:
@@ -82,6 +97,19 @@ class AdminAccounts:
         self._remembered: dict[bytes, tuple[Admin, float]] = {}
         self._pepper = secrets.token_bytes(16)
         self._decoy = _CONTEXT.hash(secrets.token_hex(16))
+        self._clock = clock
+        self.shared: SharedAuth | None = None
+
+    def attach_shared(self, shared: SharedAuth | None) -> None:
+        """Count failures and honour lockouts in the store every worker shares (None: this
+        process only)."""
+        self.shared = shared
+
+    def apply_lockouts(self, lockouts: list[Lockout]) -> None:
+        """The admin lockouts among those read from the shared store (every worker polls them)."""
+        for name, client, until in lockouts:
+            if name.startswith(BASIC_PREFIX):
+                self.throttle.lock(name.removeprefix(BASIC_PREFIX), client, until)
 
     def _load(self) -> None:
         try:
@@ -115,9 +143,31 @@ class AdminAccounts:
         self._load()
         return self.throttle.retry_after(name, client)
 
-    def failed(self, name: str, client: str, reason: str) -> None:
-        """Count a failed attempt; log it, and report it (audit, metrics) through on_event."""
+    async def failed_async(self, name: str, client: str, reason: str) -> int | None:
+        """`failed`, then, with a shared store, wait until the failure is in the shared count:
+        the seconds to wait when (name, client) was already locked out there (a guess past
+        max_failures, which must be answered as locked out on every worker), else None."""
+        pending = self.failed(name, client, reason)
+        if pending is None:
+            return None
+        place, until = await asyncio.wrap_future(pending.future)
+        if until is None:
+            return None
+        self.throttle.lock(name, client, until)
+        if place <= self.throttle.max_failures:
+            return None
+        return self.throttle.retry_after(name, client) or 1
+
+    def failed(self, name: str, client: str, reason: str) -> PendingFailure | None:
+        """Count a failed attempt; log it, and report it (audit, metrics) through on_event.  With
+        a shared store: the failure on its way to the shared count (None: this process only, or
+        the shared counter is swamped and the pair was locked here, failing closed)."""
         locked = self.throttle.failed(name, client)
+        pending = None
+        if self.shared is not None:
+            pending = self.shared.failed(BASIC_PREFIX + name, client)
+            if pending is None:
+                self.throttle.lock(name, client, self._clock() + self.throttle.cooldown)
         log.warning(
             "admin auth failed: name=%r client=%s reason=%s%s",
             name[:64],
@@ -127,6 +177,7 @@ class AdminAccounts:
         )
         if self._on_event is not None:
             self._on_event("lockout" if locked else "auth_failed", f"admin:{name[:64]}", client)
+        return pending
 
     def succeeded(self, name: str, client: str) -> None:
         self.throttle.succeeded(name, client)
@@ -141,9 +192,11 @@ class AdminAccounts:
         role, stored = self._accounts.get(name, ("", self._decoy))
         return self._verified(key, name, role, _CONTEXT.verify(password, stored), self._mtime)
 
-    async def verify_async(self, name: str, password: str) -> Admin | None:
+    async def verify_async(self, name: str, password: str, client: str = "?") -> Admin | None:
         """The check for the server: a remembered success costs one HMAC; otherwise the hash runs
-        in the pool.  Raises AdminBusy at once when every hashing slot is taken."""
+        in the pool.  Raises AdminBusy at once when every hashing slot is taken, and AdminLocked
+        for a right password when the shared store holds a lockout of (name, client) that this
+        worker has not polled yet."""
         self._load()
         key = self._key(name, password)
         admin = self._remembered_admin(key)
@@ -161,6 +214,17 @@ class AdminAccounts:
             ok = await loop.run_in_executor(self._pool, _CONTEXT.verify, password, stored)
         finally:
             self._hashing -= 1
+        if ok and role and self.shared is not None:
+            try:
+                until = await self.shared.locked_until(BASIC_PREFIX + name, client)
+            except StateStoreUnavailable:
+                # An outage (logged once by the store's health): the local lockouts still hold,
+                # and every failure meanwhile locks its pair here at once (SharedAuth fails
+                # closed), so /metrics and the console stay reachable to the right password.
+                until = None
+            if until is not None:
+                self.throttle.lock(name, client, until)
+                raise AdminLocked(self.throttle.retry_after(name, client) or 1)
         return self._verified(key, name, role, ok, mtime)
 
     def _key(self, name: str, password: str) -> bytes:

@@ -17,6 +17,7 @@ import enum
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
@@ -192,18 +193,32 @@ class DigestAuthenticator:
         """The final answer for a CLAIM result: OK when this worker now owns the nonce, else a
         stale challenge (another worker admitted it: a replay, or a phone that moved)."""
         assert self.shared is not None and result.identity is not None
-        if await self.shared.claim(result.nonce, result.issued):
+        owned = await self.shared.claim(result.nonce, result.issued, result.identity, client)
+        if owned is True:
             self.throttle.succeeded(result.identity, client)
             return result._replace(verdict=Verdict.OK)
+        if owned is not False:  # locked out by another worker since this one's last poll
+            return self._locked_by_shared(result.identity, client, owned)
         self._replays.foreign(result.nonce)
         return AuthResult(Verdict.CHALLENGE, stale=True, reason="nonce admitted by another worker")
 
-    async def settle_failure(self, pending: PendingFailure) -> None:
+    async def settle_failure(self, pending: PendingFailure) -> AuthResult | None:
         """Wait until a failure is in the shared count; lock here at once if it started a lockout
-        (the other workers see it at their next poll of the lockouts)."""
-        _count, until = await asyncio.wrap_future(pending.future)
-        if until is not None:
-            self.throttle.lock(pending.name, pending.client, until)
+        (the other workers see it at their next poll of the lockouts).  A LOCKED answer when the
+        pair was already locked out when this failure was counted: a guess past max_failures is
+        refused, never answered as checked, whichever worker it reached."""
+        place, until = await asyncio.wrap_future(pending.future)
+        if until is None:
+            return None
+        self.throttle.lock(pending.name, pending.client, until)
+        if place <= self.throttle.max_failures:
+            return None
+        return self._locked_by_shared(pending.name, pending.client, until)
+
+    def _locked_by_shared(self, user: str, client: str, until: float) -> AuthResult:
+        self.throttle.lock(user, client, until)
+        retry_after = self.throttle.retry_after(user, client) or max(1, math.ceil(until - self._clock()))
+        return AuthResult(Verdict.LOCKED, retry_after=retry_after, reason="locked out (another worker)")
 
     def apply_lockouts(self, lockouts: list[tuple[str, str, float]]) -> None:
         """Lockouts read from the shared store (every worker polls them)."""

@@ -14,6 +14,12 @@ its own ReplayGuard and FailureThrottle (the fast path), and this module makes t
   locks locally at once, and every worker reads the active lockout rows every `POLL_INTERVAL`
   seconds into its FailureThrottle, so a phone's success path stays a dictionary lookup.  A full
   queue fails closed: that (name, client) is locked locally.
+- **Before the poll.**  A failure counted while its pair is locked out gets a place past
+  `max_failures` and is answered as locked out, and a nonce claim (a right password's first use
+  of a nonce in this worker) first looks for a lockout of its (name, client): between a lockout
+  and the next poll no worker checks a guess.  Admin Basic failures are counted here too (under
+  `spaprov.auth.admins.BASIC_PREFIX`), and a right Basic password looks for a lockout after its
+  hash.
 
 Storage: on SQLite a small separate file next to the state database (WAL, synchronous=OFF:
 nothing here needs to survive a power loss, since nonces issued before a process started are
@@ -135,8 +141,8 @@ class SharedAuthStore(abc.ABC):
         with self._transaction():
             for (name, client), added in failures.items():
                 locked = self._execute(self._sql(_LOCKED), (name, client, now)).fetchone()
-                if locked is not None:
-                    result[(name, client)] = (max_failures, float(locked[0]))
+                if locked is not None:  # counted past the lockout: every one of them is over the limit
+                    result[(name, client)] = (max_failures + added, float(locked[0]))
                     continue
                 parameters = (name, client, added, now, horizon, horizon)
                 count = int(self._execute(self._sql(_COUNT), parameters).fetchone()[0])
@@ -147,6 +153,12 @@ class SharedAuthStore(abc.ABC):
                     self._execute(self._sql(_RESET), (name, client))
                 result[(name, client)] = (count, until)
         return result
+
+    def locked_until(self, name: str, client: str, now: float) -> float | None:
+        """When the lockout of (name, client) ends, or None when it is not locked out."""
+        with self._transaction():
+            row = self._execute(self._sql(_LOCKED), (name, client, now)).fetchone()
+        return None if row is None else float(row[0])
 
     def active_lockouts(self, now: float) -> list[Lockout]:
         with self._transaction():
@@ -294,7 +306,9 @@ class _Reconnecting:
 
 
 class PendingFailure:
-    """A failure on its way to the shared count; `future` gives (shared count, lockout until)."""
+    """A failure on its way to the shared count; `future` gives (this failure's place in the
+    shared count, lockout until): a place over max_failures means the pair was already locked
+    out when it was counted (answer it as locked out, whether or not the guess was right)."""
 
     __slots__ = ("client", "future", "name")
 
@@ -335,25 +349,46 @@ class SharedAuth:
         self.nonce_lifetime = nonce_lifetime
 
     # -- claims (event loop side) -----------------------------------------------------------------
-    async def claim(self, nonce: str, issued: float) -> bool:
-        """True when this worker owns `nonce` in the shared store.  When the store cannot be
-        reached: StateStoreUnavailable (answered 503 with Retry-After, so the phone retries
-        later instead of looping on fresh nonces that cannot be claimed either); never True."""
+    async def claim(self, nonce: str, issued: float, name: str, client: str) -> bool | float:
+        """True when this worker owns `nonce` in the shared store, False when another one does;
+        when (name, client) is locked out in the shared store, the time its lockout ends (and
+        nothing is claimed: another worker's lockout holds here before this one's next poll).
+        When the store cannot be reached: StateStoreUnavailable (answered 503 with Retry-After,
+        so the phone retries later instead of looping on fresh nonces that cannot be claimed
+        either); never True."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._claims, self._claim, nonce, issued + self.nonce_lifetime + 1.0
+            self._claims, self._claim, nonce, issued + self.nonce_lifetime + 1.0, name[:MAX_NAME], client
         )
 
-    def _claim(self, nonce: str, expires: float) -> bool:
+    def _claim(self, nonce: str, expires: float, name: str, client: str) -> bool | float:
+        def work(store: SharedAuthStore) -> bool | float:
+            until = store.locked_until(name, client, self._clock())
+            return until if until is not None else store.claim(nonce, self.owner, expires)
+
         try:
-            owned = self._claim_store.run(lambda store: store.claim(nonce, self.owner, expires))
+            owned = self._claim_store.run(work)
         except Exception as error:  # noqa: BLE001 - a broken store must never let a replay pass
             self.errors += 1  # (logged once per outage by self.health)
             raise StateStoreUnavailable(f"shared auth store: {error}") from None
-        self.claims += 1
-        if not owned:
-            self.foreign += 1
+        if owned is True or owned is False:
+            self.claims += 1
+            if not owned:
+                self.foreign += 1
         return owned
+
+    async def locked_until(self, name: str, client: str) -> float | None:
+        """When the shared lockout of (name, client) ends, or None (for a success decided without
+        a nonce claim: an admin's Basic login).  Fails closed: StateStoreUnavailable."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._claims, self._locked_until, name[:MAX_NAME], client)
+
+    def _locked_until(self, name: str, client: str) -> float | None:
+        try:
+            return self._claim_store.run(lambda store: store.locked_until(name, client, self._clock()))
+        except Exception as error:  # noqa: BLE001 - a broken store must never let a guess pass
+            self.errors += 1
+            raise StateStoreUnavailable(f"shared auth store: {error}") from None
 
     async def lockouts(self) -> list[Lockout]:
         loop = asyncio.get_running_loop()
@@ -425,12 +460,16 @@ class SharedAuth:
                 result = store.run(functools.partial(self._count, counts))
             except Exception:  # noqa: BLE001 - fail closed: each of them is locked locally
                 self.errors += 1
-                until = self._clock() + self.lockout
+                closed = self._clock() + self.lockout
                 for item in batch:
-                    item.future.set_result((self.max_failures, until))
+                    item.future.set_result((self.max_failures, closed))
                 continue
-            for item in batch:
-                item.future.set_result(result[(item.name, item.client)])
+            places: dict[tuple[str, str], int] = {}
+            for item in batch:  # each failure's own place in the shared count
+                key = (item.name, item.client)
+                count, locked_until = result[key]
+                places[key] = places.get(key, 0) + 1
+                item.future.set_result((count - counts[key] + places[key], locked_until))
         store.close()
 
     def close(self) -> None:

@@ -13,7 +13,14 @@ import binascii
 
 from aiohttp import web
 
-from spaprov.auth.admins import MAX_PASSWORD, Admin, AdminAccounts, AdminAccountsError, AdminBusy
+from spaprov.auth.admins import (
+    MAX_PASSWORD,
+    Admin,
+    AdminAccounts,
+    AdminAccountsError,
+    AdminBusy,
+    AdminLocked,
+)
 from spaprov.server.api_errors import ApiError
 from spaprov.server.keys import ADMIN, ADMIN_ROLE
 
@@ -36,29 +43,31 @@ async def authenticate(request: web.Request, accounts: AdminAccounts, *, write: 
             base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
         )
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        accounts.failed("", client, "malformed Basic credentials")
+        await _failed(accounts, "", client, "malformed Basic credentials")
         raise ApiError(400, "bad_authorization", "malformed Basic credentials") from None
     try:
         retry_after = accounts.retry_after(name, client)
         if retry_after is not None:
-            raise ApiError(
-                429,
-                "locked_out",
-                "too many failed logins; try again later",
-                headers={"Retry-After": str(retry_after)},
-            )
+            raise _locked_out(retry_after)
         if len(password) > MAX_PASSWORD or len(name) > MAX_NAME:
-            accounts.failed(name, client, "Basic credentials too long")
+            await _failed(accounts, name, client, "Basic credentials too long")
             raise ApiError(400, "bad_authorization", "Basic credentials too long")
-        admin = await accounts.verify_async(name, password) if colon else None
+        admin = await accounts.verify_async(name, password, client) if colon else None
     except AdminAccountsError as error:
         raise ApiError(500, "admin_accounts_broken", str(error)) from None
     except AdminBusy:
         raise ApiError(
             503, "busy", "too many logins being checked; try again", headers={"Retry-After": "1"}
         ) from None
+    except AdminLocked as locked:
+        raise _locked_out(locked.retry_after) from None
+    retry_after = accounts.retry_after(name, client)
+    if retry_after is not None:  # locked out while the hash ran: neither checked nor let in
+        if admin is None:
+            accounts.failed(name, client, "wrong name or password (locked out meanwhile)")
+        raise _locked_out(retry_after)
     if admin is None:
-        accounts.failed(name, client, "wrong name or password")
+        await _failed(accounts, name, client, "wrong name or password")
         raise ApiError(401, "unauthenticated", "wrong administrator name or password", headers=CHALLENGE)
     accounts.succeeded(name, client)
     if write and admin.role != "admin":
@@ -66,6 +75,22 @@ async def authenticate(request: web.Request, accounts: AdminAccounts, *, write: 
     request[ADMIN] = admin.name
     request[ADMIN_ROLE] = admin.role
     return admin
+
+
+def _locked_out(retry_after: int) -> ApiError:
+    return ApiError(
+        429,
+        "locked_out",
+        "too many failed logins; try again later",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def _failed(accounts: AdminAccounts, name: str, client: str, reason: str) -> None:
+    """Count a failure; 429 when it came after a lockout another worker started."""
+    retry_after = await accounts.failed_async(name, client, reason)
+    if retry_after is not None:
+        raise _locked_out(retry_after)
 
 
 async def require_admin(

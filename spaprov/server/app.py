@@ -113,6 +113,7 @@ def create_app(
     current.append(holder)
     swapped()
     holder.authenticator.attach_shared(shared)
+    accounts.attach_shared(shared)
     phone_fetch = PhoneFetch(holder, ProfileBuilder(Renderer(template_dir)), cache, mobility)
     app = web.Application(middlewares=[log_and_contain(metrics)], client_max_size=MAX_REQUEST_BODY)
     app[HOLDER] = holder
@@ -172,12 +173,14 @@ def _open_shared_auth(url: str | None, wanted: bool | None, clock: Clock) -> Sha
 
 async def _sharing_lockouts(app: web.Application) -> AsyncIterator[None]:
     """Read the lockouts other workers started, every POLL_INTERVAL; expire old rows each minute."""
-    shared, holder = app[SHARED_AUTH], app[HOLDER]
+    shared, holder, accounts = app[SHARED_AUTH], app[HOLDER], app[ACCOUNTS]
 
     async def poll() -> None:
         rounds = 0
         while True:
-            holder.authenticator.apply_lockouts(await shared.lockouts())
+            lockouts = await shared.lockouts()
+            holder.authenticator.apply_lockouts(lockouts)
+            accounts.apply_lockouts(lockouts)
             rounds += 1
             if rounds % int(60 / POLL_INTERVAL) == 0:
                 await shared.expire()

@@ -83,5 +83,5 @@ class PendingAuth:
         if result.verdict is Verdict.CLAIM:
             result = await authenticator.settle_claim(result, client)
         elif result.pending is not None:
-            await authenticator.settle_failure(result.pending)
+            result = await authenticator.settle_failure(result.pending) or result
         return self._guard.answer(self._request, result)

@@ -336,15 +336,15 @@ async def test_shared_auth_store_503_then_reconnects(
     monkeypatch.setattr(BreakableAuthStore, "down", False)
     auth = SharedAuth(lambda: BreakableAuthStore(tmp_path / "auth.sqlite3"), ManualClock())
     try:
-        assert await auth.claim("n1", 0.0) is True
+        assert await auth.claim("n1", 0.0, "u", "c") is True
         BreakableAuthStore.down = True
         for number in range(20):  # never admitted: 503 for the phone (it retries), not a stale loop
             with pytest.raises(StateStoreUnavailable):
-                await auth.claim(f"down-{number}", 0.0)
+                await auth.claim(f"down-{number}", 0.0, "u", "c")
         assert await auth.lockouts() == []
         BreakableAuthStore.down = False
         await asyncio.sleep(0.1)
-        assert await auth.claim("n2", 0.0) is True  # reopened by itself
+        assert await auth.claim("n2", 0.0, "u", "c") is True  # reopened by itself
         unavailable = [r for r in caplog.records if "shared auth store unavailable" in r.getMessage()]
         recovered = [r for r in caplog.records if "shared auth store recovered" in r.getMessage()]
         assert len(unavailable) == 1 and len(recovered) == 1, caplog.text

@@ -131,3 +131,33 @@ async def test_expired_session_elsewhere_does_not_block_not_allowed(start: Serve
     assert await active_users(server) == ["alice"]
     # The first phone, should it come back with alice's credentials, is told to log out.
     assert not is_mobile_profile(await mobile(server, "alice"), "alice")
+
+
+async def test_spoofed_default_by_mac_query_does_not_undo_an_auto_logout(
+    start: ServerFactory, site: Path
+) -> None:
+    """multiple_login = "auto_logout": bob logging in on a second phone ends his session on the
+    first.  An unauthenticated /default.cfg?mac=<first phone> (the seed rule's own URL, sent by
+    anyone, with any User-Agent) must not acknowledge that logout: the first phone's next resync
+    with bob's credentials still gets the logout profile, never bob's SIP password."""
+    site_toml = site / "site.toml"
+    site_toml.write_text(
+        site_toml.read_text().replace('multiple_login = "not_allowed"', 'multiple_login = "auto_logout"')
+    )
+    (site / "devices" / f"{ROOM_2}.toml").write_text(
+        'model = "SPA504G"\nstation_name = "Conference Room 2"\nhost_user = "conf-room-2"\n'
+        '[[lines]]\nnumber = 1\nuser_id = "1100"\ndisplay_name = "Conference Room 2"\n'
+    )
+    CredentialStore(site / "credentials.htdigest", "prov.example.com").set_password(
+        "conf-room-2@example.com", "room2-secret"
+    )
+    server = await start(site)
+    assert is_mobile_profile(await mobile(server, "bob"), "bob")
+    assert is_mobile_profile(await mobile(server, "bob", ROOM_2_AGENT), "bob")  # ends the first
+    assert await active_users(server) == ["bob"]
+    for agent in ("curl/8.5.0", SPA_AGENT):
+        async with httpx.AsyncClient(headers={"User-Agent": agent}) as client:
+            spoofed = await client.get(str(server.make_url("/default.cfg?mac=001122334455")))
+        assert spoofed.status_code == 200
+        assert not is_mobile_profile(await mobile(server, "bob"), "bob")
+    assert is_mobile_profile(await mobile(server, "bob", ROOM_2_AGENT), "bob")

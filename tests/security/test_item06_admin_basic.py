@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spaprov.clock import ManualClock
-from spaprov.server.app import METRICS
+from spaprov.server.app import ACCOUNTS, METRICS
 from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, get, set_admin
 from tests.helpers.site import SPA_AGENT, ServerFactory
 
@@ -109,3 +109,42 @@ async def test_default_cfg_stays_fast_during_basic_guessing(start: ServerFactory
     assert sum(map(len, results)) >= GUESSERS
     limit = max(2 * p99(idle), FLOOR)
     assert p99(loaded) <= limit, f"probe p99 {p99(loaded):.3f}s under attack, idle {p99(idle):.3f}s"
+
+
+async def test_a_guess_hashed_while_the_lockout_began_is_refused(
+    start: ServerFactory, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lockout is checked before the hash, which takes a while in its thread: guesses that
+    passed that check just before the lockout began must not be answered as checked (401) or
+    let in (200) when their hash ends, or concurrent guessers get max_failures + the hashing
+    slots checked."""
+    from spaprov.auth import admins
+
+    set_admin(site)
+    server = await start(site)
+    server.app[ACCOUNTS]._max_hashing = 4  # room for two quick checks beside the two held ones
+    release = {"slow-wrong": asyncio.Event(), ADMIN_PASSWORD: asyncio.Event()}
+    real_verify = admins._CONTEXT.verify
+    loop = asyncio.get_running_loop()
+
+    def verify(password: str, stored: str) -> bool:
+        if password in release:  # these two hashes end only when the test says so
+            asyncio.run_coroutine_threadsafe(release[password].wait(), loop).result(10)
+        return bool(real_verify(password, stored))
+
+    monkeypatch.setattr(admins._CONTEXT, "verify", verify)
+    for n in range(3):
+        assert (await get(server, "/api/v1/devices", auth=(ADMIN_NAME, f"wrong-{n}"))).status_code == 401
+    # Two slow checks pass the lockout check now; then the 4th and 5th failures lock the pair.
+    slow = [
+        asyncio.create_task(get(server, "/api/v1/devices", auth=(ADMIN_NAME, password)))
+        for password in release
+    ]
+    await asyncio.sleep(0.5)  # both are in their hashing threads
+    for n in range(3, 5):
+        assert (await get(server, "/api/v1/devices", auth=(ADMIN_NAME, f"wrong-{n}"))).status_code == 401
+    assert (await get(server, "/api/v1/devices", auth=(ADMIN_NAME, ADMIN_PASSWORD))).status_code == 429
+    for event in release.values():
+        event.set()
+    answers = [response.status_code for response in await asyncio.gather(*slow)]
+    assert answers == [429, 429], answers
