@@ -203,8 +203,64 @@ class SqliteSharedAuthStore(SharedAuthStore):
         self._db.close()
 
 
+# PostgreSQL counts a whole batch in one statement: a flood of made-up names otherwise costs two
+# round trips per name, and each gives the GIL away and back while the event loop waits for it.
+_PG_COUNT_BATCH = """
+WITH input AS (
+  SELECT * FROM unnest(%(names)s::text[], %(clients)s::text[], %(added)s::int[]) AS i(name, client, added)
+), locked AS (
+  SELECT l.name, l.client, l.until FROM auth_lockouts l JOIN input i USING (name, client)
+  WHERE l.until > %(now)s
+), counted AS (
+  INSERT INTO auth_failures AS f (name, client, count, started)
+  SELECT i.name, i.client, i.added, %(now)s FROM input i
+  WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.name = i.name AND l.client = i.client)
+  ON CONFLICT (name, client) DO UPDATE SET
+    count = CASE WHEN f.started < %(horizon)s THEN excluded.count ELSE f.count + excluded.count END,
+    started = CASE WHEN f.started < %(horizon)s THEN excluded.started ELSE f.started END
+  RETURNING f.name, f.client, f.count
+)
+SELECT name, client, count, NULL::double precision FROM counted
+UNION ALL SELECT name, client, NULL::int, until FROM locked
+"""
+
+
 class PostgresSharedAuthStore(SharedAuthStore):
     placeholder = "%s"
+
+    def count_failures(
+        self,
+        failures: dict[tuple[str, str], int],
+        *,
+        now: float,
+        window: float,
+        max_failures: int,
+        lockout: float,
+    ) -> dict[tuple[str, str], tuple[int, float | None]]:
+        """As the base class, in one statement for the batch (plus two per lockout it starts)."""
+        keys = list(failures)
+        parameters = {
+            "names": [name for name, _ in keys],
+            "clients": [client for _, client in keys],
+            "added": [failures[key] for key in keys],
+            "now": now,
+            "horizon": now - window,
+        }
+        result: dict[tuple[str, str], tuple[int, float | None]] = {}
+        with self._transaction():
+            rows = self._db.execute(_PG_COUNT_BATCH, parameters).fetchall()
+            for name, client, count, locked in rows:
+                key = (str(name), str(client))
+                if locked is not None:  # counted past the lockout: every one of them is over the limit
+                    result[key] = (max_failures + failures[key], float(locked))
+                    continue
+                until = None
+                if count >= max_failures:
+                    until = now + lockout
+                    self._execute(self._sql(_LOCK), (*key, until))
+                    self._execute(self._sql(_RESET), key)
+                result[key] = (int(count), until)
+        return result
 
     def __init__(self, url: str) -> None:
         import psycopg

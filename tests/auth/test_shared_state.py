@@ -77,6 +77,21 @@ def test_failures_add_up_across_connections_and_lock(open_store: Callable[[], Sh
     }
 
 
+def test_a_batch_counts_each_pair_on_its_own(open_store: Callable[[], SharedAuthStore]) -> None:
+    """A flood arrives in batches of many pairs: each gets its own count and lockout (PostgreSQL
+    counts a batch in one statement, SQLite pair by pair: both must agree)."""
+    store = open_store()
+    locked, nearly, fresh = (USER, "10.0.0.1"), (USER, "10.0.0.2"), ("made-up", "10.0.0.3")
+    store.count_failures({locked: 5, nearly: 3}, now=100.0, window=300.0, max_failures=5, lockout=60.0)
+    batch = {locked: 2, nearly: 2, fresh: 1} | {(f"x{n}", "10.0.0.9"): 1 for n in range(300)}
+    counted = store.count_failures(batch, now=101.0, window=300.0, max_failures=5, lockout=60.0)
+    assert counted[locked] == (7, 160.0)  # past the limit: locked since the first batch
+    assert counted[nearly] == (5, 161.0)
+    assert counted[fresh] == (1, None)
+    assert len(counted) == 303 and all(counted[(f"x{n}", "10.0.0.9")] == (1, None) for n in range(300))
+    assert sorted(store.active_lockouts(101.0)) == [(USER, "10.0.0.1", 160.0), (USER, "10.0.0.2", 161.0)]
+
+
 def test_expire_removes_what_is_over(open_store: Callable[[], SharedAuthStore]) -> None:
     store = open_store()
     store.claim("old", "a", 50.0)
