@@ -22,6 +22,7 @@ from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import Config
 from spaprov.live.holder import SERVER_STARTED_ENV, WORKER_NONCE_SECRET_ENV
+from spaprov.live.listen_check import misdirected
 from spaprov.live.site_record import SITE_RECORD_ENV
 from spaprov.logsafe import install_redaction
 from spaprov.mobility import StateStoreError, default_state_url, open_state
@@ -160,8 +161,6 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
 
 def _warn_misdirected(profile_rule: str, host: str, port: int) -> None:
     """Say once, at start-up, when the site's rule sends phones to another server."""
-    from spaprov.server.listen_check import misdirected  # `render` never loads the server
-
     for warning in misdirected(profile_rule, host, port):
         logging.getLogger("spaprov.serve").warning("%s", warning)
 
