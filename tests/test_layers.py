@@ -115,3 +115,19 @@ def test_imports_go_up_the_architecture_table_only() -> None:
                 upward.append(f"{module} imports {imported}")
     assert upward == []
     assert exceptions_used == EXCEPTIONS  # an exception no longer needed leaves the list (and the page)
+
+
+def test_bench_uses_only_spaprov_public_names() -> None:
+    """bench/ measures the package as a user has it: nothing from tests/, no private name."""
+    wrong = []
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [alias.name for alias in node.names]
+                if node.module.split(".")[0] == "tests" or (
+                    node.module.startswith("spaprov") and any(name.startswith("_") for name in names)
+                ):
+                    wrong.append(f"{path.name}: from {node.module} import {', '.join(names)}")
+            elif isinstance(node, ast.Import):
+                wrong += [f"{path.name}: import {a.name}" for a in node.names if a.name.startswith("tests")]
+    assert wrong == []
