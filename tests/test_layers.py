@@ -131,3 +131,16 @@ def test_bench_uses_only_spaprov_public_names() -> None:
             elif isinstance(node, ast.Import):
                 wrong += [f"{path.name}: import {a.name}" for a in node.names if a.name.startswith("tests")]
     assert wrong == []
+
+
+def test_tests_share_code_through_helpers_not_other_test_modules() -> None:
+    """A test module imports shared code from tests/helpers/ (or its own package's non-test
+    modules, as tests/fuzz/ does), never another test module or a conftest."""
+    wrong = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
+                last = node.module.rsplit(".", 1)[1]
+                if last.startswith("test_") or last == "conftest":
+                    wrong.append(f"{path.relative_to(ROOT)}: from {node.module} import ...")
+    assert wrong == []

@@ -15,7 +15,7 @@ from tests.helpers.site import ROOT, free_port
 
 def spaprov(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "spaprov", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "spaprov", *args], capture_output=True, text=True, timeout=120
     )
 
 

@@ -16,8 +16,8 @@ from spaprov.auth import CredentialFileError, CredentialStore
 from spaprov.clock import ManualClock
 from spaprov.config import Config, ConfigError, load_profile_directory
 from spaprov.live.holder import ConfigHolder
-from tests.config.test_tree_matches_full_load import apply, breaks, content_of, deletes, site_edits, writes
 from tests.helpers.site import copy_sample
+from tests.helpers.site_edits import apply, breaks, content_of, deletes, site_edits, writes
 
 REALM = "prov.example.com"
 PEOPLE = ["alice@example.com", "bob@example.com", "conf-room-1@example.com", "carol@example.com"]
