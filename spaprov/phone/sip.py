@@ -24,7 +24,6 @@ from spaprov.clock import Clock
 
 REALM = "spa-phone"
 NONCE_LIFETIME = 60.0
-MAX_DATAGRAM = 65535
 EVENTS = frozenset({"resync", "reboot_now", "restart_now"})
 
 

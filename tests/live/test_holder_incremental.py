@@ -82,4 +82,4 @@ def test_the_live_site_serves_what_a_full_load_gives(
             assert holder.config == config
             assert list(holder.config.devices) == list(config.devices)
             assert credentials(holder.credentials) == served
-            assert bool(holder.reload_problems) == (expected is None)
+            assert bool(holder.site.problems) == (expected is None)

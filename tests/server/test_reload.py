@@ -79,7 +79,7 @@ async def test_broken_credentials_file_is_refused_on_reload(start: ServerFactory
     server = await start(site)
     (site / "credentials.htdigest").write_text("garbage\n")
     assert await reload_now(holder_of(server)) is False
-    assert holder_of(server).reload_problems == (
+    assert holder_of(server).site.problems == (
         "credentials.htdigest: line 1: expected user:realm:HA1 (three fields)",
     )
     async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}) as client:
