@@ -64,3 +64,16 @@ def test_the_check_tells_citations_from_code() -> None:
         "[A-Za-z0-9-], [ADDR]:PORT or [Development](development.md)"
     )
     assert citations(iter([text])) == {"LSPG30", "FUSION", "MPP-AG8800"}
+
+
+def test_the_code_cites_no_private_note() -> None:
+    """The project's notes beside the checkout (shared/, design.md) are not in the repository."""
+    private = re.compile(r"(?<![\w.])shared/reference|design\.md|rule-language\.md")
+    found = [
+        str(path.relative_to(ROOT))
+        for folder in ("spaprov", "templates", "grammar", "bench")
+        for path in sorted((ROOT / folder).rglob("*"))
+        if path.suffix in SUFFIXES and path.is_file() and not path.is_symlink()
+        if any(private.search(text) for text in _prose(path))
+    ]
+    assert found == []
