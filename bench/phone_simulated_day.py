@@ -21,18 +21,29 @@ from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.serve import free_port
 from spaprov.clock import ManualClock
 from spaprov.phone import SpaPhone
 from spaprov.server.app import create_app
-from tests.helpers.mobility import make_site
-from tests.helpers.site import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_site(target: Path, port: int) -> Path:
+    """A copy of sample_profiles (its max_login_time is 8:00) with its rule pointed at `port`."""
+    shutil.copytree(ROOT / "sample_profiles", target, ignore=shutil.ignore_patterns(".spaprov-*"))
+    for path in target.rglob("*"):
+        path.chmod(0o700 if path.is_dir() else 0o600)  # secrets: readable by their owner only
+    toml = target / "site.toml"
+    toml.write_text(toml.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+    return target
 
 
 async def one_day(hours: float) -> tuple[float, float, int, str]:
     """(seconds to the logout, seconds for the whole run, resyncs, final login state)."""
     with tempfile.TemporaryDirectory() as tmp:
         port, clock = free_port(), ManualClock()
-        site = make_site(Path(tmp) / "site", port, max_login_time='"8:00"')
+        site = make_site(Path(tmp) / "site", port)
         app = create_app(site, clock=clock, watch_interval=None, state=f"sqlite:///{tmp}/state.sqlite3")
         server = TestServer(app, host="127.0.0.1", port=port)
         await server.start_server()

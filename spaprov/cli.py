@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from spaprov import __version__
-from spaprov.commands import admin, backup, bulk, phone, rule, serve, sessions, user
+from spaprov.commands import admin, backup, bulk, phone, render, rule, serve, sessions, user
 from spaprov.commands.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from spaprov.commands.profiles_option import ProfilesError, resolve_profiles
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule.register(subparsers)
     user.register(subparsers)
     serve.register(subparsers)
+    render.register(subparsers)
     phone.register(subparsers)
     sessions.register(subparsers)
     admin.register(subparsers)

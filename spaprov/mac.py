@@ -13,10 +13,13 @@ MAC_COLONS = "(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}"
 _CANONICAL = re.compile("[0-9a-f]{12}")
 _SEPARATORS = str.maketrans("", "", ":-. ")
 
+# How an SPA's User-Agent starts (Cisco/SPA525G2-..., Linksys/SPA942-...).
+_VENDOR = r"^(?:Cisco|Linksys)/"
+SPA_USER_AGENT_START = _VENDOR + "SPA"
 # A SPA5x5 names its model and MAC in the User-Agent of every provisioning request, as in
 # Cisco/SPA525G2-7.5.5 (001122334455)(CBT1234567); the MAC group may be missing (some firmware
 # builds leave it out), and then the MAC must come from the request path instead.
-_USER_AGENT = re.compile(rf"^(?:Cisco|Linksys)/(SPA[0-9A-Za-z]+)-\S+ \(({MAC_DIGITS})\)")
+_USER_AGENT = re.compile(rf"{_VENDOR}(SPA[0-9A-Za-z]+)-\S+ \(({MAC_DIGITS})\)")
 
 
 def normalize_mac(text: str) -> str | None:

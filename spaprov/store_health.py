@@ -1,4 +1,5 @@
-"""Whether a backing store (the state database, the shared auth tables) answers right now.
+"""Whether a backing store (the state database, the shared auth tables) answers right now, and the
+errors that say it does not (StateStoreError, StateStoreUnavailable).
 
 One job: remember the outage a store is in, so that it is logged once when it starts and once
 when it ends (with its duration), never once per request, and so that /healthz and /metrics can
@@ -13,6 +14,15 @@ import threading
 import time
 
 RETRY_AFTER_UNAVAILABLE = 5  # seconds a phone is told to wait while a store is unreachable
+
+
+class StateStoreError(RuntimeError):
+    """The state database cannot be opened or is from a newer spaprov."""
+
+
+class StateStoreUnavailable(StateStoreError):
+    """The state store cannot be reached right now (connection lost, server down, disk full or
+    read-only): transient, answered 503 with Retry-After, and recovered from without a restart."""
 
 
 class StoreHealth:

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from spaprov.clock import ManualClock
 from spaprov.server.app import create_app
 from tests.helpers.postgres import private_schema
+from tests.helpers.services import RUN_EVERYTHING, skipped_for_missing_services
 from tests.helpers.site import SAMPLE, ServerFactory, copy_sample
 
 POSTGRES = os.environ.get("SPAPROV_TEST_POSTGRES", "")
@@ -44,22 +45,6 @@ def sample_site_untouched() -> Iterator[None]:
     after = _tree(SAMPLE)
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     assert not changed, f"tests wrote into the shared sample {SAMPLE}: {changed} (use the `site` fixture)"
-
-
-# What a plain machine lacks, recognised in skip reasons; `make test-all` provides both.
-_MISSING = {"PostgreSQL": ("SPAPROV_TEST_POSTGRES", "pg_ctlcluster"), "Chromium": ("chromium",)}
-RUN_EVERYTHING = "make test-all"
-
-
-def skipped_for_missing_services(reasons: list[str]) -> dict[str, int]:
-    """How many skips each missing service caused (PostgreSQL, Chromium), from the skip reasons."""
-    counts: dict[str, int] = {}
-    for reason in reasons:
-        for service, words in _MISSING.items():
-            if any(word.lower() in reason.lower() for word in words):
-                counts[service] = counts.get(service, 0) + 1
-                break
-    return counts
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after -ra's list, above the counts

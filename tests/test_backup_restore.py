@@ -20,10 +20,10 @@ from spaprov.cli import main
 from spaprov.config import backup
 from spaprov.config.backup import MANIFEST, archive_bytes, read_archive, site_files
 from spaprov.transaction import JOURNAL, pending_journal, recover
+from tests.helpers.bulk import generated_site, parsed
+from tests.helpers.cli import spaprov
+from tests.helpers.live_site import station, wait_for
 from tests.helpers.site import ServerFactory
-from tests.server.test_reload import station, wait_for
-from tests.test_cli_bulk import spaprov
-from tests.test_import_roundtrip import generated_site, parsed
 
 
 def restore_here(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

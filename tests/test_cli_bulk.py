@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from spaprov.auth import CredentialStore, ha1
 from spaprov.config import load_profile_directory
-
-HEADER = ["id", "display_name", "em_profiles", "default_profile", "password"]
-
-
-def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
-    with path.open("w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def spaprov(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spaprov", *args], capture_output=True, text=True, timeout=120
-    )
+from tests.helpers.bulk import write_csv
+from tests.helpers.cli import spaprov
 
 
 @pytest.mark.slow

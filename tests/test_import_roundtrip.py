@@ -4,27 +4,13 @@ host_password, … are kept); `--dry-run` reports what would change and writes n
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from spaprov.config import load_profile_directory
-from tests.test_cli_bulk import spaprov, write_csv
-
-DEVICE_HEADER = ["mac", "model", "station_name", "host_user", "em_enabled"]
-
-
-def parsed(site: Path) -> dict[str, Any]:
-    """Every device's and user's file as TOML reads it, and the loaded documents."""
-    files = {
-        f"{kind}/{path.name}": tomllib.loads(path.read_text("utf-8"))
-        for kind in ("devices", "users", "em_profiles")
-        for path in sorted((site / kind).glob("*.toml"))
-    }
-    config = load_profile_directory(site)
-    return {"files": files, "devices": dict(config.devices), "users": dict(config.users)}
+from tests.helpers.bulk import DEVICE_HEADER, generated_site, parsed, write_csv
+from tests.helpers.cli import spaprov
 
 
 def files_of(site: Path) -> dict[Path, bytes]:
@@ -54,20 +40,6 @@ def test_export_then_import_keeps_the_sample(site: Path, tmp_path: Path) -> None
     assert parsed(site) == before
     assert {p: p.read_bytes() for p in sorted(site.rglob("*.toml"))} == raw_before  # not even rewritten
     assert "(0 created, 0 updated, 1 unchanged)" in reports[0]
-
-
-def generated_site(site: Path, count: int) -> None:
-    for n in range(count):
-        mac = f"00aabb{n:06x}"
-        (site / "devices" / f"{mac}.toml").write_text(
-            f"# desk {n}\n"
-            f'model = "SPA504G"\nstation_name = "Desk {n}"\nhost_user = "desk-{n}"\n'
-            f'em_enabled = {"true" if n % 3 else "false"}\nhost_password = "hp-{n}"\n\n'
-            f'[[lines]]\nnumber = 1\nuser_id = "{2000 + n}"\npassword = "sip-{n}"\n\n'
-            f'[[speed_dials]]\nslot = 2\nname = "Reception"\nnumber = "1001"\n\n'
-            f'[[line_keys]]\nkey = 3\nkind = "blf"\nname = "Boss"\ntarget = "1002"\n',
-            encoding="utf-8",
-        )
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import RUN_EVERYTHING, skipped_for_missing_services
+from tests.helpers.services import RUN_EVERYTHING, skipped_for_missing_services
 from tests.helpers.site import ROOT
 
 

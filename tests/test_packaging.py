@@ -1,5 +1,5 @@
 """The grammar and the templates are package data: found through importlib.resources in the
-checkout, and shipped as real files inside a built wheel."""
+checkout, shipped as real files inside a built wheel, and found there by the installed package."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from spaprov.resources import resource_dir
-from tests.helpers.site import ROOT
+from tests.helpers.site import CONF_ROOM, ROOT, copy_sample
 
 
 def test_the_package_folders_are_the_top_level_ones() -> None:
@@ -44,3 +44,38 @@ def test_a_built_wheel_holds_the_grammar_and_every_template(tmp_path: Path) -> N
     }
     assert set(shipped) == expected
     assert all(shipped.values()), "the wheel must hold real files, not links"
+
+    # Installed (its dependencies are this environment's), away from the checkout, the wheel's
+    # own spaprov renders a profile: the grammar parses the rule, the templates render it.
+    installed, elsewhere = tmp_path / "installed", tmp_path / "elsewhere"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(installed),
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
+    site = copy_sample(elsewhere / "site")
+    code = (
+        "import sys, spaprov; from spaprov.cli import main; print(spaprov.__file__, file=sys.stderr); "
+        f"sys.exit(main(['render', '--profiles', 'site', '--device', {CONF_ROOM!r}]))"
+    )
+    rendered = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=site.parent,
+        env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stderr.startswith(str(installed / "spaprov" / "__init__.py"))
+    assert "<flat-profile>" in rendered.stdout and "<Station_Name>" in rendered.stdout

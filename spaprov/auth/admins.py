@@ -37,7 +37,7 @@ from spaprov.auth.throttle import FailureThrottle
 from spaprov.clock import Clock, system_clock
 from spaprov.config.toml_writer import dumps
 from spaprov.fileio import atomic_write
-from spaprov.mobility.store import StateStoreUnavailable
+from spaprov.store_health import StateStoreUnavailable
 
 log = logging.getLogger("spaprov.auth")
 ROLES = ("admin", "viewer")

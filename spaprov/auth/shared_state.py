@@ -53,9 +53,8 @@ from typing import Any, TypeVar
 
 from spaprov.clock import Clock
 from spaprov.logsafe import redact_url, scrub, url_secrets
-from spaprov.mobility.store import StateStoreUnavailable
 from spaprov.sqlite_wal import enable_wal
-from spaprov.store_health import StoreHealth
+from spaprov.store_health import StateStoreUnavailable, StoreHealth
 
 log = logging.getLogger("spaprov.auth")
 SHARED_AUTH_ENV = "SPAPROV_SHARED_AUTH"  # set by `serve --workers N` (N > 1) for its workers

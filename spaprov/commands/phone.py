@@ -8,11 +8,13 @@ import asyncio
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from spaprov.config.models import MODELS
-from spaprov.phone import SpaPhone, StepReport
-from spaprov.phone.simulator import FACTORY_PROFILE_RULE
+
+if TYPE_CHECKING:  # the simulator (and aiohttp, its HTTP client) loads only when `phone` runs
+    from spaprov.phone import SpaPhone, StepReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -129,6 +131,9 @@ def _sip_address(text: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from spaprov.phone import SpaPhone
+    from spaprov.phone.simulator import FACTORY_PROFILE_RULE
+
     try:
         actions = parse_actions(args.actions)
         if args.server is None and args.tftp is None:

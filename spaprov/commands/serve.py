@@ -1,4 +1,4 @@
-"""`spaprov serve` and `spaprov render`."""
+"""`spaprov serve`: the HTTP server (and TFTP), in one process or as `--workers`."""
 
 from __future__ import annotations
 
@@ -15,20 +15,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from aiohttp import web
-
 from spaprov.auth.shared_state import SHARED_AUTH_ENV
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
-from spaprov.config.schema import Config, RouteKind
+from spaprov.config.schema import Config
 from spaprov.live.holder import SERVER_STARTED_ENV, WORKER_NONCE_SECRET_ENV
+from spaprov.live.listen_check import misdirected
 from spaprov.live.site_record import SITE_RECORD_ENV
 from spaprov.logsafe import install_redaction
-from spaprov.mac import normalize_mac
 from spaprov.mobility import StateStoreError, default_state_url, open_state
-from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.transaction import JournalError, recover
 
 LISTEN_BACKLOG = 4096
@@ -68,20 +65,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="least severe log level printed (default INFO)",
     )
     serve.set_defaults(run=run_serve)
-
-    render = subparsers.add_parser("render", help="print exactly what a phone would receive")
-    add_profiles_argument(render)
-    render.add_argument("--device", required=True, help="the phone's MAC address")
-    render.add_argument(
-        "--user", help="the logged-in user: id or id@domain, as a phone sends it (implies --kind mobile)"
-    )
-    render.add_argument(
-        "--kind",
-        choices=["default", "host", "mobile"],
-        help="which profile (default: mobile with --user, else host)",
-    )
-    render.add_argument("--secure", action="store_true", help="as if fetched over https")
-    render.set_defaults(run=run_render)
 
 
 def tftp_address(text: str) -> tuple[str | None, int]:
@@ -124,6 +107,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) -> int:
+    from aiohttp import web
+
     from spaprov.server.app import HOLDER, create_app
     from spaprov.server.event_loop import new_event_loop
 
@@ -176,8 +161,6 @@ def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) ->
 
 def _warn_misdirected(profile_rule: str, host: str, port: int) -> None:
     """Say once, at start-up, when the site's rule sends phones to another server."""
-    from spaprov.server.listen_check import misdirected  # `render` never loads the server
-
     for warning in misdirected(profile_rule, host, port):
         logging.getLogger("spaprov.serve").warning("%s", warning)
 
@@ -300,37 +283,3 @@ def _run_workers(args: argparse.Namespace) -> int:
                 stopping = True
                 forward(signal.SIGTERM, None)
     return EXIT_FAILED if failed else EXIT_OK
-
-
-def run_render(args: argparse.Namespace) -> int:
-    try:
-        config = load_profile_directory(args.profiles)
-    except ConfigError as error:
-        print(f"spaprov render: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    mac = normalize_mac(args.device)
-    device = config.devices.get(mac) if mac else None
-    if device is None:
-        print(f"spaprov render: no device {args.device} in {args.profiles}/devices", file=sys.stderr)
-        return EXIT_FAILED
-    kind: RouteKind = args.kind or ("mobile" if args.user else "host")
-    user = None
-    if kind == "mobile":
-        known = ", ".join(sorted(config.users)) or "none"
-        if not args.user:
-            print(f"spaprov render: a mobile profile needs --user (one of {known})", file=sys.stderr)
-            return EXIT_FAILED
-        # The user id, or the Digest name a phone sends (alice@example.com) as the CLI takes it.
-        user = config.users.get(args.user.removesuffix(config.site.em_user_domain))
-        if user is None:
-            print(
-                f"spaprov render: no user {args.user!r} in {args.profiles}/users (users: {known})",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-    builder = ProfileBuilder(Renderer())
-    for misfit in builder.misfits(config, kind, device, user):  # stdout stays the exact profile
-        print(f"spaprov render: warning: {misfit}", file=sys.stderr)
-    body = builder.build(config, kind, device, user=user, secure=args.secure)
-    sys.stdout.write(body.decode("ascii"))
-    return EXIT_OK

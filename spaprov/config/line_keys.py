@@ -21,6 +21,7 @@ import re
 from spaprov.config.reader import TableReader
 from spaprov.config.schema import LineKey
 
+# A SIP user part as a phone dials it: a user id, a speed-dial number, a BLF target.
 EXTENSION = re.compile(r"[A-Za-z0-9_.+*#\-]{1,64}")
 SERVICE_URL = re.compile(
     r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"

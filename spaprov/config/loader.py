@@ -17,7 +17,7 @@ import tomli  # tomllib's own source, compiled (mypyc): 3x faster on the thousan
 from spaprov.config.errors import ConfigError, Problem
 from spaprov.config.file_modes import warn_readable_secrets
 from spaprov.config.fingerprint import fingerprint
-from spaprov.config.line_keys import LABEL_FORBIDDEN, checked_line_key
+from spaprov.config.line_keys import EXTENSION, LABEL_FORBIDDEN, checked_line_key
 from spaprov.config.models import MAX_KEY, MAX_LINE_KEYS, MODELS
 from spaprov.config.reader import TableReader
 from spaprov.config.routes import RouteError, routes_from_rule
@@ -49,7 +49,6 @@ ID_NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")
 _DOMAIN = re.compile(r"@[A-Za-z0-9.\-]+")
 _HOURS_MINUTES = re.compile(r"([0-9]{1,3}):([0-5][0-9])")
 _SECRET_SOURCE = re.compile(r"random|env:[A-Za-z_][A-Za-z0-9_]*|file:.+")
-_EXTENSION = re.compile(r"[A-Za-z0-9_.+*#\-]{1,64}")
 
 
 def load_profile_directory(root: Path, overrides: Mapping[str, bytes | None] | None = None) -> Config:
@@ -304,7 +303,7 @@ def _content(reader: TableReader, max_lines: int, max_keys: int) -> ProfileConte
 
     def line(r: TableReader) -> Line | None:
         number = r.integer("number", 0, minimum=1, maximum=max_lines, required=True)
-        user_id = r.text("user_id", required=True, pattern=_EXTENSION, pattern_hint="a SIP user id")
+        user_id = r.text("user_id", required=True, pattern=EXTENSION, pattern_hint="a SIP user id")
         item = Line(
             number,
             user_id,
@@ -321,7 +320,7 @@ def _content(reader: TableReader, max_lines: int, max_keys: int) -> ProfileConte
         item = SpeedDial(
             slot,
             r.text("name", required=True, max_length=64),
-            r.text("number", required=True, pattern=_EXTENSION, pattern_hint="a number to dial"),
+            r.text("number", required=True, pattern=EXTENSION, pattern_hint="a number to dial"),
         )
         # On a model without Speed_Dial_n the dial becomes a key's Extended_Function (nme=name).
         if (found := LABEL_FORBIDDEN.search(item.name)) is not None:

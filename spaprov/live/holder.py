@@ -104,10 +104,6 @@ class ConfigHolder:
         """The site's record: its generation and the problems of the directory as it is now."""
         return self._record.read()
 
-    @property
-    def reload_problems(self) -> tuple[str, ...]:
-        return self.site.problems
-
     def behind(self) -> bool:
         """Whether a newer generation has been published (by another worker) than this one serves."""
         return self._record.read().generation > self.generation

@@ -28,6 +28,8 @@ from typing import Any, NamedTuple, Protocol
 
 from spaprov.logsafe import redact_url, scrub, url_secrets
 from spaprov.sqlite_wal import enable_wal
+from spaprov.store_health import StateStoreError as StateStoreError  # re-exported: the store's errors
+from spaprov.store_health import StateStoreUnavailable as StateStoreUnavailable
 from spaprov.store_health import StoreHealth
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -103,15 +105,6 @@ class AuditRow(NamedTuple):
 
 # What a store looked like: (SQLite's data_version, this store's write transactions so far).
 ChangeToken = tuple[int, int]
-
-
-class StateStoreError(RuntimeError):
-    """The state database cannot be opened or is from a newer spaprov."""
-
-
-class StateStoreUnavailable(StateStoreError):
-    """The state store cannot be reached right now (connection lost, server down, disk full or
-    read-only): transient, answered 503 with Retry-After, and recovered from without a restart."""
 
 
 # SQLite primary result codes that mean "the storage is not usable now", not "bad SQL".

@@ -1,6 +1,6 @@
 """When a simulated SPA5x5 resyncs next: the firmware's timers, in simulated seconds, pure.
 
-Each rule cites the reference (shared/reference/spa-provisioning.md, source tags in brackets):
+Each rule cites its sources (the keys in brackets: docs/references.md):
 - `Resync_On_Reset` = Yes: resync after power-up or reboot ([SIPURA]; [SPA1xxAG]), first waiting a
   random 0..`Resync_Random_Delay` units of 20 s ([LSPG301] p.4-2; the Sipura text says seconds:
   CONFLICT, 20-s units are the later firmware's), 0 = no delay.

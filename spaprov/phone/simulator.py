@@ -137,11 +137,6 @@ class SpaPhone:
         async with self._lock:
             return await self._step("resync", "periodic")
 
-    async def request_resync(self) -> StepReport:
-        """An explicit resync request ($PRVST -1), as from the phone's web page."""
-        async with self._lock:
-            return await self._step("requested resync", "request")
-
     async def login(self, user_id: str, password: str) -> StepReport:
         """The Login softkey: user id and password typed in; the phone resyncs as mobile.
         If the mobile profile is refused, the phone stays as it was (the screen says so)."""

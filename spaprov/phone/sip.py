@@ -13,18 +13,17 @@ clock.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from spaprov.auth.digest import expected_response, ha1
 from spaprov.auth.header import AuthHeaderError, parse_authorization
 from spaprov.clock import Clock
 
 REALM = "spa-phone"
 NONCE_LIFETIME = 60.0
-MAX_DATAGRAM = 65535
 EVENTS = frozenset({"resync", "reboot_now", "restart_now"})
 
 
@@ -80,27 +79,6 @@ def response(request: SipRequest, status: int, reason: str, extra: Mapping[str, 
     return "\r\n".join(lines).encode("utf-8")
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-def digest_response(
-    method: str,
-    uri: str,
-    username: str,
-    password: str,
-    realm: str,
-    nonce: str,
-    cnonce: str | None,
-    nc: str | None,
-) -> str:
-    """RFC 2617 MD5 response; with qop=auth when cnonce and nc are given."""
-    ha1, ha2 = _md5(f"{username}:{realm}:{password}"), _md5(f"{method}:{uri}")
-    if cnonce is None or nc is None:
-        return _md5(f"{ha1}:{nonce}:{ha2}")
-    return _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
-
-
 def line_1_credentials(parameters: Mapping[str, str]) -> tuple[str, str] | None:
     user = parameters.get("User_ID_1_", "")
     if parameters.get("Use_Auth_ID_1_", "No") == "Yes" and parameters.get("Auth_ID_1_", ""):
@@ -137,10 +115,7 @@ class NotifyGuard:
         if fields.realm != REALM or fields.algorithm.upper() != "MD5" or fields.qop not in (None, "auth"):
             return False
         user, password = credentials
-        expected = digest_response(
-            request.method, fields.uri, user, password, REALM, fields.nonce,
-            fields.cnonce if fields.qop else None, fields.nc if fields.qop else None,
-        )  # fmt: skip
+        expected = expected_response(fields, ha1("MD5", user, REALM, password), request.method)
         user_ok = hmac.compare_digest(fields.username.encode(), user.encode())
         return hmac.compare_digest(fields.response.lower().encode(), expected.encode()) and user_ok
 

@@ -4,12 +4,12 @@ challenge (RFC 3261 section 22, RFC 2617 MD5). Pure: no sockets."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
 
-from spaprov.auth.header import AuthHeaderError, parse_challenge, quote
+from spaprov.auth.digest import expected_response, ha1
+from spaprov.auth.header import AuthHeaderError, DigestCredentials, parse_challenge, quote
 
 MAX_MESSAGE = 4096
 
@@ -114,10 +114,6 @@ class ChallengeError(ValueError):
     """A challenge this client cannot answer."""
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
 def answer(challenge: str, credentials: SipCredentials, uri: str, *, cnonce: str | None = None) -> str:
     """The Authorization value answering a Digest challenge for a NOTIFY to `uri` (MD5; qop=auth
     when offered, else RFC 2069)."""
@@ -133,8 +129,7 @@ def answer(challenge: str, credentials: SipCredentials, uri: str, *, cnonce: str
     realm, nonce = fields.get("realm", ""), fields.get("nonce", "")
     if not nonce:
         raise ChallengeError("challenge without a nonce")
-    ha1 = _md5(f"{credentials.auth_user}:{realm}:{credentials.password}")
-    ha2 = _md5(f"NOTIFY:{uri}")
+    secret = ha1("MD5", credentials.auth_user, realm, credentials.password)
     parts = [
         f"username={quote(credentials.auth_user)}",
         f"realm={quote(realm)}",
@@ -145,12 +140,17 @@ def answer(challenge: str, credentials: SipCredentials, uri: str, *, cnonce: str
     qops = [q.strip() for q in fields.get("qop", "").split(",") if q.strip()]
     if "auth" in qops:
         cnonce = cnonce or secrets.token_hex(8)
-        response = _md5(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}")
+        asked = DigestCredentials(
+            credentials.auth_user, realm, nonce, uri, "", "MD5", "auth", "00000001", cnonce
+        )
+        response = expected_response(asked, secret, "NOTIFY")
         parts += ["qop=auth", "nc=00000001", f"cnonce={quote(cnonce)}"]
     elif qops:
         raise ChallengeError(f"unsupported qop {fields['qop'][:20]!r}")
     else:
-        response = _md5(f"{ha1}:{nonce}:{ha2}")
+        response = expected_response(
+            DigestCredentials(credentials.auth_user, realm, nonce, uri, ""), secret, "NOTIFY"
+        )
     parts.append(f'response="{response}"')
     if "opaque" in fields:
         parts.append(f"opaque={quote(fields['opaque'])}")

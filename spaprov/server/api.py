@@ -18,6 +18,7 @@ from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import Clock
 from spaprov.config.documents import KINDS, device_document, profile_document, user_document
 from spaprov.config.loader import ID_NAME
+from spaprov.live.directory_edits import DirectoryEditor, EditRefused
 from spaprov.live.holder import ConfigHolder
 from spaprov.mac import normalize_mac
 from spaprov.mobility import Mobility, forced_logout
@@ -27,7 +28,6 @@ from spaprov.server import api_site
 from spaprov.server.admin_auth import authenticate
 from spaprov.server.api_common import attribution, password_of, session_json
 from spaprov.server.api_errors import ApiError, json_object
-from spaprov.server.directory_edits import DirectoryEditor, EditRefused
 from spaprov.server.keys import ADMIN_ROLE
 from spaprov.server.listing import BadPaging, page, paging
 from spaprov.server.origin import SAFE_METHODS, cross_site_reason

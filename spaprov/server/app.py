@@ -17,6 +17,7 @@ from spaprov.auth.shared_state import POLL_INTERVAL, SharedAuth, shared_store_fa
 from spaprov.clock import Clock, system_clock
 from spaprov.live.cache import RenderCache
 from spaprov.live.holder import ConfigHolder
+from spaprov.live.listen_check import misdirected
 from spaprov.live.reload import reload_now
 from spaprov.live.watch import watch
 from spaprov.logsafe import install_redaction
@@ -34,7 +35,6 @@ from spaprov.server.admin_auth import require_admin
 from spaprov.server.api import Api
 from spaprov.server.console import Console
 from spaprov.server.em_password import EmPassword
-from spaprov.server.listen_check import misdirected
 from spaprov.server.metrics import Metrics
 from spaprov.server.metrics_page import MetricsPage
 from spaprov.server.middleware import log_and_contain

@@ -16,6 +16,7 @@ from spaprov.clock import Clock
 from spaprov.config.documents import KINDS, device_document, profile_document, user_document
 from spaprov.config.models import MODELS
 from spaprov.live.holder import ConfigHolder
+from spaprov.live.listen_check import misdirected
 from spaprov.mac import normalize_mac
 from spaprov.mobility import Mobility, StateStoreUnavailable
 from spaprov.mobility.audit_events import AUDIT_EVENTS
@@ -23,7 +24,6 @@ from spaprov.resources import resource_dir
 from spaprov.server.admin_auth import require_admin
 from spaprov.server.html_pages import PAGES
 from spaprov.server.keys import ADMIN, ADMIN_ROLE
-from spaprov.server.listen_check import misdirected
 from spaprov.server.listing import BadPaging, page, paging
 from spaprov.server.metrics import Metrics
 from spaprov.server.origin import NO_FRAMING

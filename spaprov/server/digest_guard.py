@@ -15,12 +15,13 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from spaprov.auth.digest import AuthResult, DigestAuthenticator, Verdict
+from spaprov.mac import SPA_USER_AGENT_START
 from spaprov.server.keys import AUTH_REASON, IDENTITY
 
 # SPA5x5 firmware (2013) speaks MD5 only and may read just the first challenge, so phones get an
 # MD5 challenge alone; everyone else gets SHA-256 first, then MD5 (RFC 7616 §3.7).  This only
 # orders what is offered: MD5 is accepted from anyone either way, so it is no downgrade.
-SPA_USER_AGENTS = re.compile(r"^(?:Cisco|Linksys)/SPA")
+SPA_USER_AGENTS = re.compile(SPA_USER_AGENT_START)
 
 
 class DigestGuard:

@@ -25,7 +25,3 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
         else:
             return uvloop.new_event_loop()
     return asyncio.new_event_loop()
-
-
-def loop_name(loop: asyncio.AbstractEventLoop) -> str:
-    return f"{type(loop).__module__}.{type(loop).__qualname__}"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
+from tests.helpers.live_site import DEVICE_FILE, health, station, wait_for
 from tests.helpers.site import ServerFactory
-from tests.server.test_reload import DEVICE_FILE, health, station, wait_for
 
 CYCLES = 4
 WATCH = 0.05

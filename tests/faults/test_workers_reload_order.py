@@ -23,9 +23,8 @@ import pytest
 from spaprov.clock import ManualClock
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.site_record import SharedSiteRecord
-from tests.helpers.cli import Served, serve
+from tests.helpers.cli import Served, serve, wait_for_listeners
 from tests.helpers.site import SPA_AGENT, copy_sample, flat_profile
-from tests.security.test_prove_workers_share_auth_state import wait_for_listeners
 
 WORKERS, EDITS = 2, 4
 DEVICE = Path("devices") / "001122334455.toml"

@@ -8,13 +8,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from tests.helpers.site import ROOT, free_port
 
 
 def spaprov(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "spaprov", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "spaprov", *args], capture_output=True, text=True, timeout=120
     )
 
 
@@ -47,3 +48,20 @@ def serve(*args: str, port: int | None = None) -> Iterator[Served]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def wait_for_listeners(url: str, count: int) -> None:
+    """serve() returns once one worker listens; on a loaded machine the other may still be
+    starting, and every connection would go to the first.  Wait for `count` listening sockets
+    on the port (Linux /proc/net/tcp: state 0A is LISTEN)."""
+    port = f"{int(url.rsplit(':', 1)[1]):04X}"
+    deadline = time.monotonic() + 30
+    while True:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        listening = [
+            line for line in lines if line.split()[1].endswith(f":{port}") and line.split()[3] == "0A"
+        ]
+        if len(listening) >= count:
+            return
+        assert time.monotonic() < deadline, f"only {len(listening)} of {count} workers listen"
+        time.sleep(0.1)

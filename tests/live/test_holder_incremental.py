@@ -16,8 +16,8 @@ from spaprov.auth import CredentialFileError, CredentialStore
 from spaprov.clock import ManualClock
 from spaprov.config import Config, ConfigError, load_profile_directory
 from spaprov.live.holder import ConfigHolder
-from tests.config.test_tree_matches_full_load import apply, breaks, content_of, deletes, site_edits, writes
 from tests.helpers.site import copy_sample
+from tests.helpers.site_edits import apply, breaks, content_of, deletes, site_edits, writes
 
 REALM = "prov.example.com"
 PEOPLE = ["alice@example.com", "bob@example.com", "conf-room-1@example.com", "carol@example.com"]
@@ -82,4 +82,4 @@ def test_the_live_site_serves_what_a_full_load_gives(
             assert holder.config == config
             assert list(holder.config.devices) == list(config.devices)
             assert credentials(holder.credentials) == served
-            assert bool(holder.reload_problems) == (expected is None)
+            assert bool(holder.site.problems) == (expected is None)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from spaprov.live import watch as watch_module
+from tests.helpers.live_site import edit, health, station, wait_for
 from tests.helpers.site import ServerFactory
-from tests.server.test_reload import edit, health, station, wait_for
 
 NEVER = 3600.0  # a polling interval no test waits for
 

@@ -16,11 +16,10 @@ from spaprov.clock import ManualClock
 from spaprov.config.schema import MobilityPolicy
 from spaprov.mobility import Action, Mobility, SqliteStateStore, forced_logout
 from spaprov.mobility.policy import TOUCH_INTERVAL
-from tests.helpers.cli import serve
+from tests.helpers.cli import serve, wait_for_listeners
 from tests.helpers.digest_client import authorization, parse_challenge
 from tests.helpers.mobility import ROOM_2, make_site
 from tests.helpers.site import SPA_AGENT, flat_profile, free_port
-from tests.security.test_prove_workers_share_auth_state import wait_for_listeners
 
 POLICY = MobilityPolicy(multiple_login="not_allowed", max_login_minutes=60)
 PHONE = "001122334455"

@@ -20,7 +20,7 @@ import pytest
 
 from spaprov.auth.admins import AdminAccounts
 from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD
-from tests.helpers.cli import Served, serve
+from tests.helpers.cli import Served, serve, wait_for_listeners
 from tests.helpers.digest_client import authorization, parse_challenge
 from tests.helpers.site import copy_sample
 
@@ -45,23 +45,6 @@ def workers(tmp_path: Path) -> Iterator[Served]:
         output, _ = served.process.communicate(timeout=20)
         # Both workers answered (else the test proves nothing about sharing).
         assert len(set(re.findall(r"spaprov\.access\[(\d+)\]", output))) == WORKERS, output[-2000:]
-
-
-def wait_for_listeners(url: str, count: int) -> None:
-    """serve() returns once one worker listens; on a loaded machine the other may still be
-    starting, and every connection would go to the first.  Wait for `count` listening sockets
-    on the port (Linux /proc/net/tcp: state 0A is LISTEN)."""
-    port = f"{int(url.rsplit(':', 1)[1]):04X}"
-    deadline = time.monotonic() + 30
-    while True:
-        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-        listening = [
-            line for line in lines if line.split()[1].endswith(f":{port}") and line.split()[3] == "0A"
-        ]
-        if len(listening) >= count:
-            return
-        assert time.monotonic() < deadline, f"only {len(listening)} of {count} workers listen"
-        time.sleep(0.1)
 
 
 def challenge(url: str) -> dict[str, str]:

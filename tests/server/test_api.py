@@ -6,56 +6,18 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from openapi_spec_validator import validate
 
-from spaprov.auth.admins import AdminAccounts
 from spaprov.live.reload import reload_now
 from spaprov.server.api import ROUTES
 from spaprov.server.app import MOBILITY
+from tests.helpers.api import VIEWER, assert_error, call
 from tests.helpers.rule_corpus import SEED_RULE
-from tests.helpers.site import SPA_AGENT, ServerFactory, holder_of
-
-ADMIN = ("admin", "admin-secret")
-VIEWER = ("viewer", "viewer-secret")
-
-
-@pytest.fixture
-async def api(start: ServerFactory, site: Path) -> TestServer:
-    accounts = AdminAccounts(site / "admins.toml")
-    accounts.set(*ADMIN[:1], "admin", ADMIN[1])
-    accounts.set(VIEWER[0], "viewer", VIEWER[1])
-    return await start(site)
-
-
-async def call(
-    server: TestServer,
-    method: str,
-    path: str,
-    body: Any = None,
-    *,
-    auth: tuple[str, str] | None = ADMIN,
-    raw: bytes | None = None,
-) -> httpx.Response:
-    async with httpx.AsyncClient(auth=auth) as client:
-        content = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        return await client.request(
-            method, str(server.make_url(path)), content=content, headers={"Content-Type": "application/json"}
-        )
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    assert set(error) == {"status", "code", "message", "details"}
-    assert (error["status"], error["code"]) == (status, code)
-    assert isinstance(error["message"], str) and isinstance(error["details"], list)
-    return error
+from tests.helpers.site import SPA_AGENT, holder_of
 
 
 # -- rules ------------------------------------------------------------------------------------------

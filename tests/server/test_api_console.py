@@ -12,10 +12,8 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.live.reload import reload_now
 from spaprov.server.app import MOBILITY
+from tests.helpers.api import VIEWER, assert_error, call
 from tests.helpers.site import CONF_ROOM, SPA_AGENT, flat_profile, holder_of
-from tests.server.test_api import VIEWER, api, assert_error, call
-
-__all__ = ["api"]  # the fixture, re-used
 
 SEED_MOBILE = f"http://127.0.0.1:8080/mobilephone.cfg?mac={CONF_ROOM}"  # the sample rule's URL
 

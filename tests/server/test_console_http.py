@@ -10,10 +10,8 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
+from tests.helpers.api import ADMIN, VIEWER, call
 from tests.helpers.site import CONF_ROOM
-from tests.server.test_api import ADMIN, VIEWER, api, call
-
-__all__ = ["api"]
 
 PAGES = [
     "/admin",

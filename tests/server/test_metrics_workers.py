@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers.cli import serve
+from tests.helpers.cli import serve, wait_for_listeners
 from tests.helpers.site import SPA_AGENT, copy_sample
-from tests.security.test_prove_workers_share_auth_state import wait_for_listeners
 
 WORKERS, REQUESTS, SCRAPES = 2, 20, 8
 ADMIN = ("admin", "admin-secret")

@@ -12,44 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.live.reload import reload_now
 from spaprov.mobility import SqliteStateStore
 from spaprov.mobility.store import Transaction
-from tests.helpers.site import SPA_AGENT, ServerFactory, flat_profile, holder_of
-
-DEVICE_FILE = Path("devices") / "001122334455.toml"
-
-
-async def station(server: TestServer, *, host: bool = False) -> str:
-    """The station name served; `host` fetches the host profile (which consults the state store)."""
-    auth = httpx.DigestAuth("conf-room-1@example.com", "host-secret") if host else None
-    async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}, auth=auth) as client:
-        response = await client.get(str(server.make_url("/hostphone.cfg" if host else "/default.cfg")))
-    assert response.status_code == 200
-    return flat_profile(response.content)["Station_Name"]
-
-
-async def health(server: TestServer, auth: tuple[str, str] | None = None) -> dict[str, object]:
-    async with httpx.AsyncClient(auth=auth) as client:
-        response = await client.get(str(server.make_url("/healthz")))
-    assert response.status_code == 200
-    data: dict[str, object] = response.json()
-    return data
-
-
-def edit(site: Path, old: str, new: str) -> None:
-    path = site / DEVICE_FILE
-    path.write_text(path.read_text().replace(old, new))
-
-
-async def wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
+from tests.helpers.live_site import edit, health, station, wait_for
+from tests.helpers.site import SPA_AGENT, ServerFactory, holder_of
 
 
 async def test_good_edit_is_picked_up_by_the_file_watcher(start: ServerFactory, site: Path) -> None:
@@ -110,7 +79,7 @@ async def test_broken_credentials_file_is_refused_on_reload(start: ServerFactory
     server = await start(site)
     (site / "credentials.htdigest").write_text("garbage\n")
     assert await reload_now(holder_of(server)) is False
-    assert holder_of(server).reload_problems == (
+    assert holder_of(server).site.problems == (
         "credentials.htdigest: line 1: expected user:realm:HA1 (three fields)",
     )
     async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}) as client:

@@ -7,7 +7,7 @@ import json
 import urllib.request
 from pathlib import Path
 
-from spaprov.server.listen_check import misdirected, rule_targets
+from spaprov.live.listen_check import misdirected, rule_targets
 from tests.helpers.cli import serve
 from tests.helpers.mobility import make_site
 from tests.helpers.site import free_port
@@ -22,6 +22,17 @@ def test_the_rule_targets_are_its_literal_hosts_and_ports() -> None:
     assert rule_targets(RULE) == [("http", "127.0.0.1", 8080)]
     assert rule_targets("https://prov.example.com/a.cfg") == [("https", "prov.example.com", 443)]
     assert rule_targets("http://$SERVER/a.cfg") == []  # a macro: cannot be checked
+
+
+def test_the_targets_are_where_the_phone_goes_as_spaprov_splits_urls() -> None:
+    # One URL splitter (spaprov.rules.urls), the one evaluation uses: an IPv6 literal unbracketed
+    # and a name in lower case, as before; a URL the phone cannot fetch (no path) names no target.
+    assert rule_targets('("$EMS" eq "mobile")? http://[::1]:8080/a.cfg | HTTPS://Prov.Example.com/b.cfg') == [
+        ("http", "::1", 8080),
+        ("https", "prov.example.com", 443),
+    ]
+    assert rule_targets("http://127.0.0.1?file=/a.cfg") == []
+    assert rule_targets('("$EMS" eq "mobile")? /spa$MA.cfg | tftp://127.0.0.1/a.cfg') == []  # not `serve`'s
 
 
 def test_another_port_is_a_warning_naming_both() -> None:

@@ -1,15 +1,15 @@
 """Whether the site's Profile_Rule sends phones to this server: the host:port its URLs name
-against the address `serve` listens on, as one-line warnings (start-up log and /healthz)."""
+against the address `serve` listens on, as one-line warnings (start-up log and /healthz).  URLs
+are split by spaprov.rules.urls, as evaluation splits them for the phone."""
 
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
 
 from spaprov.rules import RuleSyntaxError, parse
+from spaprov.rules.urls import UrlError, split_url
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _loopback(host: str) -> bool:
@@ -40,14 +40,13 @@ def rule_targets(profile_rule: str) -> list[tuple[str, str, int]]:
         if alternative.url is None or "$" in "/".join(alternative.url.text.split("/", 3)[:3]):
             continue
         try:
-            parts = urlsplit(alternative.url.text)
-            port = parts.port
-        except ValueError:
+            parts = split_url(alternative.url.text)  # as the phone splits it
+        except UrlError:
             continue
-        scheme = parts.scheme.lower()
-        if scheme not in DEFAULT_PORTS or not parts.hostname:
+        if parts.scheme == "tftp" or parts.server is None:
             continue
-        target = (scheme, parts.hostname, port if port is not None else DEFAULT_PORTS[scheme])
+        host = parts.server.removeprefix("[").removesuffix("]").lower()  # an IPv6 literal unbracketed
+        target = (parts.scheme, host, parts.port)
         if target not in found:
             found.append(target)
     return found
