@@ -19,7 +19,7 @@ import pytest
 from spaprov.auth import CredentialStore
 from spaprov.rules import StateError, normalize_state
 from tests.fuzz.engine import Campaign, Mutator, minimize, signature
-from tests.fuzz.targets import TARGETS, Target, encode_rule_input
+from tests.fuzz.targets import TARGETS, CsvTarget, Target, encode_rule_input
 from tests.helpers.site import SAMPLE as SAMPLE_SITE
 
 SEED = 20261130
@@ -222,7 +222,8 @@ def test_the_csv_target_reaches_the_journaled_write(monkeypatch: pytest.MonkeyPa
         return original(self, passwords)
 
     monkeypatch.setattr(CredentialStore, "password_files", counting)
-    with TARGETS["csv"]() as target:
+    with CsvTarget() as target:
+        assert isinstance(target, CsvTarget)
         before = {path: path.read_bytes() for path in target.root.rglob("*") if path.is_file()}
         for data in target.seeds():
             target(data)
