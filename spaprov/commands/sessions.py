@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from spaprov.commands.cli_audit import CLIENT, attribution
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import STATE_ENV, add_state_arguments, state_url
@@ -100,7 +101,7 @@ def run_logout(args: argparse.Namespace) -> int:
     if store is None:
         return EXIT_FAILED
     with store.transaction() as tx:
-        ended = forced_logout(tx, args.target, time.time())
+        ended = forced_logout(tx, args.target, time.time(), client=CLIENT, detail=attribution())
     if not ended:
         print(f"spaprov sessions: no active session for {args.target!r}", file=sys.stderr)
         return EXIT_FAILED
