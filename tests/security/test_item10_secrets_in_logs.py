@@ -262,3 +262,19 @@ def test_postgres_password_from_libpq_passfile_or_environment(site: Path, tmp_pa
     for env in ({**nothing, "PGPASSFILE": str(passfile)}, {"PGPASSWORD": parts.password}):
         result = spaprov("sessions", "list", "--profiles", str(site), "--state", bare, env=env)
         assert result.returncode == 0, result.stderr
+
+
+def test_serve_warns_that_a_password_on_its_command_line_shows_in_ps(site: Path, tmp_path: Path) -> None:
+    """`--state` with a password sits in `ps` for every local user: serve says so, without the
+    password, and names the ways to keep it off the command line; from a file it says nothing."""
+    port = str(closed_port())
+    url = f"postgresql://spaprov:Argv-S3cret@127.0.0.1:{port}/spaprov"  # nothing listens: fails fast
+    result = spaprov("serve", "--port", port, "--profiles", str(site), "--state", url)
+    output = result.stdout + result.stderr
+    assert "the --state URL holds a password, which every local user can read in `ps`" in output
+    assert "--state-file" in output and "Argv-S3cret" not in output
+    private = tmp_path / "state.url"
+    private.write_text(url + "\n")
+    private.chmod(0o600)
+    result = spaprov("serve", "--port", port, "--profiles", str(site), "--state-file", str(private))
+    assert result.returncode != 0 and "in `ps`" not in result.stdout + result.stderr
