@@ -51,6 +51,12 @@ def quoted(value: object, limit: int = FIELD_LIMIT) -> str:
     return '"' + _escape("" if value is None else str(value), limit, keep_space=True, keep_quote=False) + '"'
 
 
+def text(value: object, limit: int = FIELD_LIMIT) -> str:
+    """Free text (an audit detail, say) for one line of a log or a terminal: escaped like
+    `field()` but keeping spaces and quotes, and without surrounding quotes."""
+    return _escape("" if value is None else str(value), limit, keep_space=True, keep_quote=True)
+
+
 def _escape(text: str, limit: int, *, keep_space: bool, keep_quote: bool) -> str:
     if (
         len(text) <= limit

@@ -68,7 +68,10 @@ def test_the_sample_restores_to_the_identical_directory(site: Path, tmp_path: Pa
     assert "(9 created, 0 replaced, 0 deleted, 0 unchanged)" in done.stdout
     assert documents(restored) == documents(site)  # byte for byte: comments, hashes, admins.toml
     assert parsed(restored) == parsed(site)
-    assert not (restored / ".spaprov-state.sqlite3").exists()
+    # The state database is not part of a site: the restored one is new, holding the restore's
+    # own audit row only.
+    audit = spaprov("audit", "--profiles", str(restored))
+    assert [line.split()[2] for line in audit.stdout.splitlines()] == ["admin_restore"], audit
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in restored.rglob("*") if p.is_file())
     assert stat.S_IMODE(restored.stat().st_mode) == 0o700
 

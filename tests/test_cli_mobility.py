@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from spaprov.commands.cli_audit import operator
 from spaprov.phone import SpaPhone, StepReport
 from tests.helpers.cli import Served, serve
 from tests.helpers.mobility import make_site
@@ -83,6 +84,8 @@ def test_sessions_list_forced_logout_and_audit(live: tuple[Served, Path, str]) -
     audit = spaprov("audit", "--user", "bob", "--since", "1h", "--state", state)
     events = [line.split()[2] for line in audit.stdout.splitlines()]
     assert events == ["forced_logout", "login"]  # newest first
+    forced_row = audit.stdout.splitlines()[0]  # who ended it (item 16): the account, from here
+    assert "client=local" in forced_row and forced_row.endswith(f"by {operator()} (command line)")
     bad = spaprov("audit", "--since", "yesterday-ish", "--state", state)
     assert bad.returncode == 1 and "use an ISO date/time" in bad.stderr
 

@@ -46,13 +46,23 @@ class DigestCredentials(NamedTuple):  # a NamedTuple: built on every request, ch
     userhash: bool = False
 
 
+# HTTP authentication schemes (the IANA registry, and NTLM): the ones an error may name.
+KNOWN_SCHEMES = frozenset(
+    ("basic", "bearer", "concealed", "dpop", "gnap", "hoba", "mutual", "negotiate", "ntlm", "oauth",
+     "privatetoken", "scram-sha-1", "scram-sha-256", "vapid", "aws4-hmac-sha256")
+)  # fmt: skip
+
+
 def parse_authorization(header: str) -> DigestCredentials:
     """The fields of a Digest `Authorization` header; raises AuthHeaderError when malformed."""
     if len(header) > MAX_HEADER_LENGTH:
         raise AuthHeaderError(f"Authorization header longer than {MAX_HEADER_LENGTH} characters")
     scheme, _, rest = header.strip(" \t").partition(" ")
     if scheme.lower() != "digest":
-        raise AuthHeaderError(f"authorization scheme {scheme[:20]!r} is not Digest")
+        # Named only when it is a scheme: a client that sent bare credentials (`a:pw` in base64,
+        # no scheme) would otherwise see them quoted in the access log.
+        named = repr(scheme) if scheme.lower() in KNOWN_SCHEMES else "(not shown: not a known scheme)"
+        raise AuthHeaderError(f"authorization scheme {named} is not Digest")
     params = _parse_params(rest)
     qop = params.get("qop")
     missing = (_ALWAYS_REQUIRED if qop is None else _WITH_QOP) - params.keys()

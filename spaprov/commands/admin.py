@@ -7,8 +7,10 @@ import sys
 from collections.abc import Callable
 
 from spaprov.auth.admins import ROLES, AdminAccounts, AdminAccountsError
+from spaprov.commands.cli_audit import audit_command
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
+from spaprov.commands.state_option import add_state_arguments
 from spaprov.commands.user import PASSWORD_STDIN_HELP, _password
 
 
@@ -23,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         if name != "list":
             parser.add_argument("name", help="the administrator's login name (letters, digits, . _ -)")
         add_profiles_argument(parser)
+        if name != "list":
+            add_state_arguments(parser)  # where the change is audited
         parser.set_defaults(run=run)
         return parser
 
@@ -47,6 +51,7 @@ def run_add(args: argparse.Namespace) -> int:
         print(f"spaprov admin: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{args.name} is an administrator ({args.role})")
+    audit_command(args, "admin", "admin_account", f"administrator {args.name} set (role {args.role})")
     return EXIT_OK
 
 
@@ -60,6 +65,7 @@ def run_passwd(args: argparse.Namespace) -> int:
         print(f"spaprov admin: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"password changed for administrator {args.name}")
+    audit_command(args, "admin", "admin_account", f"password of administrator {args.name}")
     return EXIT_OK
 
 
@@ -70,6 +76,7 @@ def run_delete(args: argparse.Namespace) -> int:
         print(f"spaprov admin: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{args.name} is no longer an administrator")
+    audit_command(args, "admin", "admin_account", f"administrator {args.name} removed")
     return EXIT_OK
 
 

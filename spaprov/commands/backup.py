@@ -12,8 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from spaprov.commands.cli_audit import audit_command
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
+from spaprov.commands.state_option import add_state_arguments
 from spaprov.config.backup import BackupError, back_up, check_site, plan, read_archive, restore
 from spaprov.transaction import JournalError
 
@@ -33,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         restorer,
         note="a new DIR is created (mode 0700); an existing one must hold site.toml or be empty",
     )
+    add_state_arguments(restorer)  # where the restore is audited
     restorer.add_argument(
         "--dry-run",
         action="store_true",
@@ -73,4 +76,5 @@ def run_restore(args: argparse.Namespace) -> int:
         print(f"spaprov restore: nothing restored: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"restored {len(files)} files to {args.profiles} ({done.summary()})")
+    audit_command(args, "restore", "admin_restore", f"{args.file} ({done.summary()})")
     return EXIT_OK

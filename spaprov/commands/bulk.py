@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from spaprov.auth.store import CredentialStore
+from spaprov.commands.cli_audit import audit_command
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
+from spaprov.commands.state_option import add_state_arguments
 from spaprov.config import Config, ConfigError, Problem, load_profile_directory
 from spaprov.config.directory_writer import document_bytes
 from spaprov.config.documents import device_document, user_document
@@ -68,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--kind", choices=sorted(COLUMNS), help="users or devices (default: from the header)"
     )
     add_profiles_argument(importer)
+    add_state_arguments(importer)  # where the import is audited
     importer.add_argument("--partial", action="store_true", help="import the good rows even if some are bad")
     importer.add_argument(
         "--dry-run",
@@ -133,6 +136,7 @@ def run_import(args: argparse.Namespace) -> int:
             f"imported {result.written} {result.kind}{counts}"
             + (f", skipped {len(result.bad_lines)} bad rows" if result.bad_lines else "")
         )
+        audit_command(args, "import", "admin_import", f"{result.kind} from {args.file}{counts}")
     elif result.errors:
         print(
             f"nothing imported: {len(result.bad_lines)} bad rows (--partial imports the good ones)",

@@ -8,12 +8,16 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from spaprov.commands.cli_audit import CLIENT, attribution
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import STATE_ENV, add_state_arguments, state_url
+from spaprov.logsafe import field, text
 from spaprov.mobility import StateStore, StateStoreError, default_state_url, forced_logout, open_state
 from spaprov.mobility.audit_events import audit_events_help
 from spaprov.timespec import parse_since
+
+DETAIL_LIMIT = 1024  # an audit detail is a sentence; a longer one is cut, marked with its length
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -97,7 +101,7 @@ def run_logout(args: argparse.Namespace) -> int:
     if store is None:
         return EXIT_FAILED
     with store.transaction() as tx:
-        ended = forced_logout(tx, args.target, time.time())
+        ended = forced_logout(tx, args.target, time.time(), client=CLIENT, detail=attribution())
     if not ended:
         print(f"spaprov sessions: no active session for {args.target!r}", file=sys.stderr)
         return EXIT_FAILED
@@ -117,9 +121,9 @@ def run_audit(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     with store.transaction(write=False) as tx:
         entries = tx.audit_entries(user_id=args.user, since=since, limit=args.limit)
-    for e in entries:
+    for e in entries:  # user names and details may be what a stranger sent: escaped, one line each
         print(
-            f"{_when(e.at)}  {e.event:<14} user={e.user_id or '-'} device={e.device or '-'} "
-            f"client={e.client or '-'}" + (f"  {e.detail}" if e.detail else "")
+            f"{_when(e.at)}  {e.event:<14} user={field(e.user_id)} device={field(e.device)} "
+            f"client={field(e.client)}" + (f"  {text(e.detail, DETAIL_LIMIT)}" if e.detail else "")
         )
     return EXIT_OK

@@ -10,8 +10,10 @@ import tomllib
 from pathlib import Path
 
 from spaprov.auth.store import CredentialFileError, CredentialStore
+from spaprov.commands.cli_audit import audit_command
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
+from spaprov.commands.state_option import add_state_arguments
 from spaprov.transaction import recover
 
 PASSWORD_STDIN_HELP = "read the password from the first line of standard input (else prompt twice)"
@@ -30,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                 "(alice@example.com, conf-room-1@example.com)",
             )
         add_profiles_argument(action)
+        if name != "list":
+            add_state_arguments(action)  # where the change is audited
         action.add_argument(
             "--credentials", type=Path, help="credential file (default: PROFILES/credentials.htdigest)"
         )
@@ -148,6 +152,7 @@ def _add(store: CredentialStore, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     store.set_password(args.username, _password(args))
     print(f"added {args.username} to realm {store.realm!r}")
+    _audit(args, "admin_password", f"password of {args.username} set (a new user)")
     return EXIT_OK
 
 
@@ -157,6 +162,7 @@ def _passwd(store: CredentialStore, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     store.set_password(args.username, _password(args))
     print(f"password changed for {args.username}")
+    _audit(args, "admin_password", f"password of {args.username}")
     return EXIT_OK
 
 
@@ -174,7 +180,14 @@ def _delete(store: CredentialStore, args: argparse.Namespace) -> int:
         print(f"spaprov user: no user {args.username!r} in realm {store.realm!r}", file=sys.stderr)
         return EXIT_FAILED
     print(f"deleted {args.username}")
+    _audit(args, "admin_delete", f"credentials of {args.username}")
     return EXIT_OK
+
+
+def _audit(args: argparse.Namespace, event: str, what: str) -> None:
+    domain = _site_domain(args)
+    user_id = args.username.removesuffix(domain) if domain and args.username.endswith(domain) else None
+    audit_command(args, "user", event, what, user_id=user_id or args.username)
 
 
 def _list(store: CredentialStore, args: argparse.Namespace) -> int:

@@ -54,7 +54,28 @@ def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
     return found
 
 
+def readable_nonce_secret(root: Path, config: Config) -> tuple[Path, int] | None:
+    """(file, mode) of `[auth] nonce_secret = "file:PATH"` when group or others may read it: with
+    the secret, anyone can mint nonces the server takes for its own."""
+    kind, _, name = config.site.auth.nonce_secret.partition(":")
+    if kind != "file":
+        return None
+    path = (root / name).resolve()  # as spaprov.live.holder reads it
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:  # unreadable: the load itself says so
+        return None
+    return (path, mode) if mode & (stat.S_IRWXG | stat.S_IRWXO) else None
+
+
 def warn_readable_secrets(root: Path, config: Config) -> None:
+    if (nonce := readable_nonce_secret(root, config)) is not None:
+        log.warning(
+            "%s holds the nonce secret and is readable by group or others (mode %04o): run chmod 600 %s",
+            nonce[0],
+            nonce[1],
+            nonce[0],
+        )
     found = readable_secret_files(root, config)
     for path, mode in found[:WARN_AT_MOST]:
         log.warning(

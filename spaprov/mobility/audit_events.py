@@ -25,14 +25,19 @@ AUDIT_EVENTS: dict[str, str] = {
     "admin_create": "an administrator created a device, user or EM profile through the API "
     "(detail 'KIND KEY by ADMIN@ADDRESS')",
     "admin_update": "an administrator changed a device, user or EM profile through the API",
-    "admin_delete": "an administrator deleted a device, user or EM profile through the API",
-    "admin_password": "an administrator set a user's password through the API",
+    "admin_delete": "an administrator deleted a device, user or EM profile through the API, or a "
+    "user's credentials with `spaprov user del`",
+    "admin_password": "an administrator set a user's password through the API or `spaprov user add|passwd`",
     "admin_host_password": "an administrator set a device's host (phone) user's password through "
     "the API (detail 'password of host user HOST of device MAC by ADMIN@ADDRESS')",
     "admin_lock": "an administrator locked a user (no phone login until unlocked; the user's "
     "active sessions end as forced logouts)",
     "admin_unlock": "an administrator unlocked a user",
     "admin_rule": "an administrator saved a new Profile_Rule for the site through the API",
+    "admin_account": "an administrator account was added, changed or removed (`spaprov admin`)",
+    "admin_import": "users or devices were imported from CSV (`spaprov import`; detail: the file "
+    "and the counts)",
+    "admin_restore": "the profile directory was restored from a backup (`spaprov restore`)",
     "audit_dropped": "the audit buffer was full under a flood: detail says how many entries were "
     "dropped (also counted in spaprov_audit_dropped_total)",
 }

@@ -10,9 +10,12 @@ is a finding; so is a broken invariant (an AssertionError raised here).
     rules   spaprov.rules: parse, format, lint and evaluate with macro expansion, on random states
             (the rules package's public error types expected; expansion output stays bounded)
     toml    spaprov.config.load_profile_directory on a tmp copy of sample_profiles with one file
-            replaced by the input (ConfigError expected)
+            replaced by the input (ConfigError expected), and the running server's SiteTree told
+            of the change, which must give the same problems or the same documents
     csv     spaprov.commands.bulk.import_rows on a tmp copy of sample_profiles (nothing may
-            escape: every problem is a reported row error); validated rows are not written
+            escape: every problem is a reported row error); validated rows go through the
+            journaled write (re-validation, password hashing) up to the commit, which is recorded,
+            not installed
     sip     spaprov.push.sip: a phone's answer to a resync NOTIFY (parse_response returns None for
             what is not a SIP response) and the Digest answer to its challenge (ChallengeError)
     tftp    spaprov.tftp: one datagram through the packet parser (PacketError expected), then,
@@ -36,7 +39,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
@@ -51,7 +54,8 @@ from spaprov.auth import AuthHeaderError, CredentialStore, DigestAuthenticator, 
 from spaprov.auth.admins import AdminAccounts
 from spaprov.clock import ManualClock
 from spaprov.commands import bulk
-from spaprov.config import ConfigError, load_profile_directory
+from spaprov.config import Config, ConfigError, Problem, load_profile_directory
+from spaprov.config.tree import SiteTree
 from spaprov.profiles import ProfileBuilder, Renderer
 from spaprov.push import sip
 from spaprov.push.sip import SipCredentials
@@ -60,6 +64,7 @@ from spaprov.server.admin_auth import authenticate as admin_authenticate
 from spaprov.server.api_errors import ApiError
 from spaprov.tftp import BootstrapFiles, FileRefused, TftpServer
 from spaprov.tftp import packets as tftp_packets
+from spaprov.transaction import Transaction
 from tests.helpers.digest_client import authorization, parse_challenge
 from tests.helpers.rule_corpus import SEED_RULE, VALID
 from tests.helpers.site import SAMPLE as SAMPLE_SITE
@@ -367,10 +372,15 @@ def encode_rule_input(rule: str, state: dict[str, str], control: int = 0) -> byt
 
 # -- 4. TOML profile directory ------------------------------------------------------------------------
 class TomlTarget(Target):
-    """Input: a control byte choosing the file (mod 4), then the file's new content."""
+    """Input: a control byte choosing the file (mod 4), then the file's new content.
+
+    Both readers of the directory take it: the full load (`spaprov render`, import, the first
+    load) and the SiteTree a running server keeps, told which file changed as the watcher tells
+    it.  The tree must give what the full load gives: the same problems, or the same documents."""
 
     name = "toml"
-    description = "profile directory loader: one TOML file of a sample site copy replaced by the input"
+    description = "profile directory: one TOML file of a sample site copy replaced by the input, read by "
+    description += "the full loader and by a running server's SiteTree (which must agree)"
     FILES = ("site.toml", "devices/001122334455.toml", "users/alice.toml", "em_profiles/alice.toml")
 
     def __init__(self) -> None:
@@ -379,15 +389,31 @@ class TomlTarget(Target):
         shutil.copytree(SAMPLE_SITE, self.root)
         self.pristine = {name: (self.root / name).read_bytes() for name in self.FILES}
         self._dirty: str | None = None
+        self.tree = SiteTree(self.root)
 
     def __call__(self, data: bytes) -> None:
         name = self.FILES[data[0] % len(self.FILES)] if data else self.FILES[0]
+        changed = {name}
         if self._dirty is not None and self._dirty != name:
             (self.root / self._dirty).write_bytes(self.pristine[self._dirty])
+            changed.add(self._dirty)
         (self.root / name).write_bytes(data[1:])
         self._dirty = name
-        with contextlib.suppress(ConfigError):
-            load_profile_directory(self.root)
+        try:
+            full: Config | list[Problem] = load_profile_directory(self.root)
+        except ConfigError as error:
+            full = list(error.problems)
+        self.tree.refresh(changed)
+        try:
+            tree: Config | list[Problem] = self.tree.config()
+        except ConfigError as error:
+            tree = list(error.problems)
+        if isinstance(full, list) or isinstance(tree, list):
+            assert full == tree, f"SiteTree: {tree!r}, full load: {full!r}"
+        else:
+            assert (tree.site, dict(tree.devices), dict(tree.users), dict(tree.em_profiles)) == (
+                full.site, dict(full.devices), dict(full.users), dict(full.em_profiles)
+            ), "SiteTree and the full load read different documents"  # fmt: skip
 
     def seeds(self) -> list[bytes]:
         seeds = [bytes([index]) + self.pristine[name] for index, name in enumerate(self.FILES)]
@@ -426,19 +452,16 @@ class CsvTarget(Target):
         self.root = self.tmp / "site"
         shutil.copytree(SAMPLE_SITE, self.root)
         self.writes = 0
-        # Rows that validated are handed to bulk._write; recording them instead keeps the site
-        # the same for every input (what is fuzzed is parsing and validation, not file writing).
-        self._patch = mock.patch.object(bulk, "_write", self._record_write)
+        # Rows that validated go through the whole journaled write (the directory re-validated
+        # with them, their passwords hashed into the credential files) up to the journal's
+        # commit, which is recorded instead of installed: what is fuzzed is everything the input
+        # reaches, and the site stays the same for every input.
+        self._patch = mock.patch.object(Transaction, "commit", self._record_commit)
         self._patch.start()
 
-    def _record_write(
-        self,
-        transaction: object,
-        profiles: Path,
-        files: dict[str, bytes | None],
-        passwords: dict[str, str],
-    ) -> None:
-        assert profiles == self.root
+    def _record_commit(self, files: Mapping[str, bytes | None], **_: object) -> None:
+        labels = set(files)
+        assert all(not label.startswith(("/", ".")) and ".." not in label for label in labels), labels
         self.writes += bool(files)
 
     def __call__(self, data: bytes) -> None:

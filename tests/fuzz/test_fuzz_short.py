@@ -16,9 +16,10 @@ from collections.abc import Callable
 
 import pytest
 
+from spaprov.auth import CredentialStore
 from spaprov.rules import StateError, normalize_state
 from tests.fuzz.engine import Campaign, Mutator, minimize, signature
-from tests.fuzz.targets import TARGETS, Target, encode_rule_input
+from tests.fuzz.targets import TARGETS, CsvTarget, Target, encode_rule_input
 from tests.helpers.site import SAMPLE as SAMPLE_SITE
 
 SEED = 20261130
@@ -197,6 +198,40 @@ def test_a_target_lets_undocumented_exceptions_escape(
         for data in target.seeds():
             campaign.run_one(data)
         assert [finding.kind for finding in campaign.findings.values()] == ["ZeroDivisionError"]
+
+
+def test_the_toml_target_drives_the_servers_site_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running server reads the directory through SiteTree, not the full loader: the target
+    feeds the tree too and holds it to the full load's answer, so a tree that missed the
+    change is a finding."""
+    with TARGETS["toml"]() as target:
+        monkeypatch.setattr("spaprov.config.tree.SiteTree.refresh", lambda *args, **kwargs: set())
+        campaign = Campaign(target)
+        campaign.run_one(b"\x02" + b'display_name = "x"\nem_profiles = ["nope"]\n')
+        assert [finding.kind for finding in campaign.findings.values()] == ["AssertionError"]
+
+
+def test_the_csv_target_reaches_the_journaled_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validated rows go on into bulk._write (re-validation, password hashing) up to the
+    journal's commit, which the target records instead of installing."""
+    hashed: list[int] = []
+    original = CredentialStore.password_files
+
+    def counting(self: CredentialStore, passwords: dict[str, str]) -> object:
+        hashed.append(len(passwords))
+        return original(self, passwords)
+
+    monkeypatch.setattr(CredentialStore, "password_files", counting)
+    with CsvTarget() as target:
+        assert isinstance(target, CsvTarget)
+        before = {path: path.read_bytes() for path in target.root.rglob("*") if path.is_file()}
+        for data in target.seeds():
+            target(data)
+        assert target.writes == len(target.seeds()) and hashed
+        after = {path: path.read_bytes() for path in target.root.rglob("*") if path.is_file()}
+        assert {p: b for p, b in after.items() if p.name != ".spaprov.lock"} == {
+            p: b for p, b in before.items() if p.name != ".spaprov.lock"
+        }  # nothing installed
 
 
 def test_the_mutator_is_deterministic() -> None:

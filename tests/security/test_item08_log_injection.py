@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 
-from spaprov.logsafe import field, quoted
+from spaprov.logsafe import field, quoted, text
 from tests.helpers.auth import raw_exchange
+from tests.helpers.cli import serve, spaprov
 from tests.helpers.site import ServerFactory
 
 FORGED = (
@@ -63,3 +65,22 @@ def test_field_and_quoted_escape_like_repr_without_quotes() -> None:
     assert field(None) == field("") == "-"
     assert quoted('say "hi"\n') == '"say \\"hi\\"\\n"'
     assert field("x" * 300, 10) == "xxxxxxxxxx…(+290)"
+    assert text('by "ops" \x1b[2J\n') == 'by "ops" \\x1b[2J\\n'
+    assert text(None) == ""
+
+
+def test_spaprov_audit_prints_request_controlled_names_escaped(site: Path) -> None:
+    """The audit log keeps what a stranger sent as a user name (a failed Basic or Digest login);
+    `spaprov audit` prints it to an operator's terminal, so it must not forge rows or send
+    terminal escapes there either."""
+    hostile = "\x1b]0;pwned\x07\x1b[2J\nFORGED failed_auth user=root\u2028"
+    state = f"sqlite:///{site / 'state.sqlite3'}"
+    for served in serve("--profiles", str(site), "--state", state):
+        answer = httpx.get(f"{served.url}/api/v1/users", auth=(hostile, "guess"))
+        assert answer.status_code == 401
+    printed = spaprov("audit", "--profiles", str(site), "--state", state)
+    assert printed.returncode == 0, printed.stderr
+    (row,) = [line for line in printed.stdout.splitlines() if "failed_auth" in line]
+    assert printed.stdout.count("\n") == 1, printed.stdout  # one entry, one line
+    assert row.isprintable() and "\x1b" not in printed.stdout and "\x07" not in printed.stdout
+    assert "user=admin:\\x1b]0;pwned\\x07\\x1b[2J\\nFORGED\\x20failed_auth\\x20user=root\\u2028" in row

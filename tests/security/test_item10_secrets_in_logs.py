@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import socket
@@ -262,3 +263,37 @@ def test_postgres_password_from_libpq_passfile_or_environment(site: Path, tmp_pa
     for env in ({**nothing, "PGPASSFILE": str(passfile)}, {"PGPASSWORD": parts.password}):
         result = spaprov("sessions", "list", "--profiles", str(site), "--state", bare, env=env)
         assert result.returncode == 0, result.stderr
+
+
+def test_serve_warns_that_a_password_on_its_command_line_shows_in_ps(site: Path, tmp_path: Path) -> None:
+    """`--state` with a password sits in `ps` for every local user: serve says so, without the
+    password, and names the ways to keep it off the command line; from a file it says nothing."""
+    port = str(closed_port())
+    url = f"postgresql://spaprov:Argv-S3cret@127.0.0.1:{port}/spaprov"  # nothing listens: fails fast
+    result = spaprov("serve", "--port", port, "--profiles", str(site), "--state", url)
+    output = result.stdout + result.stderr
+    assert "the --state URL holds a password, which every local user can read in `ps`" in output
+    assert "--state-file" in output and "Argv-S3cret" not in output
+    private = tmp_path / "state.url"
+    private.write_text(url + "\n")
+    private.chmod(0o600)
+    result = spaprov("serve", "--port", port, "--profiles", str(site), "--state-file", str(private))
+    assert result.returncode != 0 and "in `ps`" not in result.stdout + result.stderr
+
+
+async def test_bare_credentials_without_a_scheme_are_not_quoted_in_the_access_log(
+    start: ServerFactory, site: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that sends `Authorization: <base64 of a:pw>` (no scheme) got a 400 naming "the
+    scheme", i.e. its credentials, in the access log; a real scheme is still named."""
+    server = await start(site)
+    bare = base64.b64encode(b"a:pass-9z").decode()  # 16 characters: all of it was logged
+    with caplog.at_level(logging.INFO, logger="spaprov.access"):
+        for value in (bare, "Basic " + bare):
+            headers = f"Host: x\r\nAuthorization: {value}\r\nConnection: close\r\n"
+            request = f"GET /hostphone.cfg HTTP/1.1\r\n{headers}\r\n"
+            assert (await raw_exchange(server, request.encode())).startswith(b"HTTP/1.1 400")
+    lines = [r.getMessage() for r in caplog.records if r.name == "spaprov.access"]
+    assert len(lines) == 2 and all("is not Digest" in line for line in lines)
+    assert bare not in "\n".join(lines) and bare[:8] not in "\n".join(lines)
+    assert "authorization scheme 'Basic' is not Digest" in lines[1]

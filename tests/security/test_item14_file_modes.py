@@ -16,6 +16,8 @@ import pytest
 
 from spaprov.config import load_profile_directory
 from spaprov.mobility import SqliteStateStore
+from tests.helpers.cli import serve
+from tests.helpers.phones import self_signed
 from tests.helpers.site import SPA_AGENT, ServerFactory
 
 STATE = ".spaprov-state.sqlite3"
@@ -106,3 +108,29 @@ async def test_serving_warns_about_a_readable_host_password(
     caplog.set_level(logging.WARNING, logger="spaprov.config")
     await start(site)
     assert f"(mode 0604): run chmod 600 {device}" in caplog.text
+
+
+def test_serve_warns_about_a_readable_tls_key_and_nonce_secret_file(site: Path, tmp_path: Path) -> None:
+    """Two more secrets spaprov reads but does not write: the TLS private key (whoever reads it
+    can pose as the server) and a `nonce_secret = "file:PATH"` (whoever reads it can mint the
+    server's nonces).  Readable by group or others, each is named with the fix."""
+    _, cert = self_signed(tmp_path)
+    key, secret = tmp_path / "key.pem", tmp_path / "nonce.secret"
+    secret.write_text("n" * 32 + "\n")
+    site_toml = site / "site.toml"
+    site_toml.write_text(
+        site_toml.read_text().replace('nonce_secret = "random"', f'nonce_secret = "file:{secret}"')
+    )
+    tls = ("--tls-cert", cert, "--tls-key", str(key))
+    warnings = {
+        key: f"the TLS private key {key} is readable by group or others (mode 0640): run chmod 600 {key}",
+        secret: f"{secret} holds the nonce secret and is readable by group or others (mode 0604)",
+    }
+    for private in (False, True):
+        key.chmod(0o600 if private else 0o640)
+        secret.chmod(0o600 if private else 0o604)
+        for served in serve("--profiles", str(site), *tls):
+            served.process.terminate()
+        output = served.process.communicate(timeout=30)[0]
+        for text in warnings.values():
+            assert (text in output) is not private, output

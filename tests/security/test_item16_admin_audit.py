@@ -2,12 +2,15 @@
 
 Every create, update and delete through /api/v1, every password an administrator sets and every
 forced logout is audited with the administrator's name and client address (`by NAME@ADDRESS` in
-the detail, the address in `client`), durably before the 2xx (no drain needed to see it).
+the detail, the address in `client`), durably before the 2xx (no drain needed to see it); every
+write from the command line names the account that ran it (`by ACCOUNT@HOST (command line)`).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from spaprov.auth.admins import AdminAccounts
+from spaprov.commands.cli_audit import operator
+from spaprov.mobility import default_state_url, open_state
 from tests.helpers.site import SPA_AGENT, ServerFactory
 
 OPS = ("ops-carol", "carol-secret")
@@ -91,3 +96,50 @@ async def test_a_forced_logout_names_the_admin(api: TestServer) -> None:
     (entry,) = await audit(api, "forced_logout")
     assert (entry["user"], entry["device"]) == ("bob", "001122334455")
     assert entry["detail"] == f"by {OPS[0]}@127.0.0.1" and entry["client"] == "127.0.0.1"
+
+
+def test_every_command_line_write_names_the_account_that_ran_it(site: Path, tmp_path: Path) -> None:
+    """The command line changes the same things as the API (passwords, administrators, whole
+    imports and restores), so each write leaves a row saying who ran it: the account and host,
+    client `local`, in the state store the server reads (here the default, in the directory)."""
+    (tmp_path / "devices.csv").write_text(
+        "mac,model,station_name,host_user,em_enabled\n00aabbccddee,SPA504G,Lobby,lobby,yes\n"
+    )
+    where = ("--profiles", str(site))
+    steps = [
+        (("user", "passwd", "alice@example.com", "--password-stdin"), "pin-1\n", "admin_password", "alice",
+         "password of alice@example.com"),
+        (("user", "add", "carol@example.com", "--password-stdin"), "pin-2\n", "admin_password", "carol",
+         "password of carol@example.com set (a new user)"),
+        (("user", "del", "carol@example.com"), "", "admin_delete", "carol",
+         "credentials of carol@example.com"),
+        (("admin", "add", OPS[0], "--password-stdin"), f"{OPS[1]}\n", "admin_account", None,
+         f"administrator {OPS[0]} set (role admin)"),
+        (("admin", "passwd", OPS[0], "--password-stdin"), "another-secret\n", "admin_account", None,
+         f"password of administrator {OPS[0]}"),
+        (("admin", "del", OPS[0]), "", "admin_account", None, f"administrator {OPS[0]} removed"),
+        (("import", str(tmp_path / "devices.csv")), "", "admin_import", None,
+         f"devices from {tmp_path / 'devices.csv'} (1 created, 0 updated, 0 unchanged)"),
+        (("backup", str(tmp_path / "site.tar.gz")), "", None, None, None),  # a read: not audited
+        (("restore", str(tmp_path / "site.tar.gz")), "", "admin_restore", None,
+         f"{tmp_path / 'site.tar.gz'} (0 created, 0 replaced, 0 deleted, 10 unchanged)"),
+    ]  # fmt: skip
+    state = open_state(default_state_url(site))
+    try:
+        for args, stdin, event, user, what in steps:
+            ran = subprocess.run(
+                [sys.executable, "-m", "spaprov", *args, *where],
+                input=stdin, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert ran.returncode == 0, (args, ran.stderr)
+            assert "not audited" not in ran.stderr
+            with state.transaction(write=False) as tx:
+                entries = tx.audit_entries(limit=100)
+            if event is None:
+                continue
+            assert entries[0].event == event, (args, entries[0])
+            assert (entries[0].user_id, entries[0].client) == (user, "local")
+            assert entries[0].detail == f"{what} by {operator()} (command line)"
+        assert [e.event for e in entries][::-1] == [event for _, _, event, _, _ in steps if event]
+    finally:
+        state.close()
