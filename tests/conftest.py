@@ -7,6 +7,7 @@ and sets it).  Without it they are skipped locally, and fail in CI, where they m
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from spaprov.clock import ManualClock
 from spaprov.server.app import create_app
+from spaprov.server.parser_errors import ParserErrorFilter, install_parser_error_filter
 from tests.helpers.postgres import private_schema
 from tests.helpers.services import RUN_EVERYTHING, skipped_for_missing_services
 from tests.helpers.site import SAMPLE, ServerFactory, copy_sample
@@ -102,3 +104,18 @@ async def start(
         return await aiohttp_server(create_app(site, **kwargs))  # type: ignore[arg-type]
 
     yield factory
+
+
+@pytest.fixture
+def parser_errors() -> Iterator[ParserErrorFilter]:
+    """A new filter for aiohttp's parser-error records: its rate limit starts empty, whatever
+    earlier tests in this process sent (create_app keeps the one installed here)."""
+    logger = logging.getLogger("aiohttp.server")
+    earlier = [f for f in logger.filters if isinstance(f, ParserErrorFilter)]
+    for existing in earlier:
+        logger.removeFilter(existing)
+    installed = install_parser_error_filter()
+    yield installed
+    logger.removeFilter(installed)
+    for existing in earlier:
+        logger.addFilter(existing)

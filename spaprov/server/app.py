@@ -38,6 +38,7 @@ from spaprov.server.em_password import EmPassword
 from spaprov.server.metrics import Metrics
 from spaprov.server.metrics_page import MetricsPage
 from spaprov.server.middleware import log_and_contain
+from spaprov.server.parser_errors import install_parser_error_filter
 from spaprov.server.phone_fetch import PhoneFetch
 from spaprov.tftp import BootstrapFiles, Limits, TftpServer
 
@@ -81,6 +82,7 @@ def create_app(
     `push_interval`: how often ended sessions are looked for to push a resync to their phones
     (spaprov.push); None: no sweeping task (tests call the pusher's sweep themselves)."""
     install_redaction()  # aiohttp logs a rejected request's header lines: mask credentials in them
+    install_parser_error_filter()  # ...with a traceback each: one rate-limited line instead
     cache = RenderCache()
     store = state if isinstance(state, StateStore) else open_state(state or default_state_url(profiles))
     url = state if isinstance(state, str) else default_state_url(profiles) if state is None else None
