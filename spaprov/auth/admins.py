@@ -36,8 +36,8 @@ from spaprov.auth.shared_state import Lockout, PendingFailure, SharedAuth
 from spaprov.auth.throttle import FailureThrottle
 from spaprov.clock import Clock, system_clock
 from spaprov.config.toml_writer import dumps
-from spaprov.fileio import atomic_write
 from spaprov.store_health import StateStoreUnavailable
+from spaprov.transaction import locked
 
 log = logging.getLogger("spaprov.auth")
 ROLES = ("admin", "viewer")
@@ -252,34 +252,51 @@ class AdminAccounts:
             raise AdminAccountsError("an admin name is letters, digits, . _ -")
         if len(password) < 8:
             raise AdminAccountsError("an admin password has at least 8 characters")
-        self._load()
-        accounts = dict(self._accounts)
-        accounts[name] = (role, _CONTEXT.hash(password))
-        self._write(accounts)
+        hashed = _CONTEXT.hash(password)  # before taking the lock: pbkdf2 is slow on purpose
+        self._update(lambda accounts: {**accounts, name: (role, hashed)})
 
     def set_password(self, name: str, password: str) -> None:
         """A new password for an existing administrator, keeping the role."""
         self._load()
         if name not in self._accounts:
             raise AdminAccountsError(f"no administrator {name!r} (add one with `spaprov admin add`)")
-        self.set(name, self._accounts[name][0], password)
+        if len(password) < 8:
+            raise AdminAccountsError("an admin password has at least 8 characters")
+        hashed = _CONTEXT.hash(password)
+
+        def change(accounts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+            if name not in accounts:  # deleted by another writer since
+                raise AdminAccountsError(f"no administrator {name!r}")
+            return {**accounts, name: (accounts[name][0], hashed)}
+
+        self._update(change)
 
     def delete(self, name: str) -> None:
         """Remove an administrator; never the last one with the admin role (nobody could then
         change the site through /api/v1)."""
-        self._load()
-        if name not in self._accounts:
-            raise AdminAccountsError(f"no administrator {name!r}")
-        admins = [n for n, (role, _) in self._accounts.items() if role == "admin"]
-        if admins == [name]:
-            raise AdminAccountsError(
-                f"{name!r} is the last administrator with the admin role: add another first"
-            )
-        self._write({n: entry for n, entry in self._accounts.items() if n != name})
 
-    def _write(self, accounts: dict[str, tuple[str, str]]) -> None:
-        document = {"admins": {n: {"role": r, "hash": h} for n, (r, h) in sorted(accounts.items())}}
-        atomic_write(self.path, _nested(document).encode())
+        def change(accounts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+            if name not in accounts:
+                raise AdminAccountsError(f"no administrator {name!r}")
+            admins = [n for n, (role, _) in accounts.items() if role == "admin"]
+            if admins == [name]:
+                raise AdminAccountsError(
+                    f"{name!r} is the last administrator with the admin role: add another first"
+                )
+            return {n: entry for n, entry in accounts.items() if n != name}
+
+        self._update(change)
+
+    def _update(self, change: Callable[[dict[str, tuple[str, str]]], dict[str, tuple[str, str]]]) -> None:
+        """Read, change and write admins.toml under the directory's writer lock, through its
+        journal: two writers (`spaprov admin add` during a `restore`, say) cannot lose either's
+        change, and a crash leaves the old file or the new one."""
+        with locked(self.path.parent, who="spaprov admin", create=True) as transaction:
+            self._mtime = None  # read what is there now, under the lock
+            self._load()
+            accounts = change(dict(self._accounts))
+            document = {"admins": {n: {"role": r, "hash": h} for n, (r, h) in sorted(accounts.items())}}
+            transaction.commit({self.path.name: _nested(document).encode()})
         self._mtime = None
 
     def names(self) -> dict[str, str]:
