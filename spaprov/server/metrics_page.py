@@ -44,6 +44,12 @@ class MetricsPage:
                     "Configuration reloads refused",
                     float(holder.reload_failures),
                 ),
+                (
+                    "spaprov_auth_failures_per_name_total",
+                    "Digest failures counted per user name, not per (user, client), because the "
+                    "table of real users' counters was full: guessing from very many addresses",
+                    float(holder.authenticator.throttle.overflowed),
+                ),
             ]
         )
         metrics.add_gauges(lambda: mobility.audit.gauges())  # the writer of the moment

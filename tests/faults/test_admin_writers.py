@@ -17,10 +17,13 @@ from tests.helpers.site import copy_sample
 WRITERS = 6
 
 
+def options(site: Path) -> list[str]:
+    return ["--profiles", str(site), "--password-stdin"]
+
+
 def admin_add(site: Path, name: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "spaprov", "admin", "add", name, "--role", "viewer"]
-        + ["--profiles", str(site), "--password-stdin"],
+        [sys.executable, "-m", "spaprov", "admin", "add", name, "--role", "viewer", *options(site)],
         input="viewer-secret-1\n",
         capture_output=True,
         text=True,
@@ -43,8 +46,7 @@ def test_an_admin_write_waits_for_another_writer(tmp_path: Path) -> None:
     site = copy_sample(tmp_path / "site")
     with locked(site):  # another writer (an import, a restore) holds the directory
         waiting = subprocess.Popen(
-            [sys.executable, "-m", "spaprov", "admin", "add", "late", "--profiles", str(site)]
-            + ["--password-stdin"],
+            [sys.executable, "-m", "spaprov", "admin", "add", "late", *options(site)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

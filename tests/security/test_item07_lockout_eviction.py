@@ -33,9 +33,11 @@ def test_a_full_known_table_counts_per_name_instead_of_evicting() -> None:
     throttle = FailureThrottle(clock, known_capacity=3, known=lambda user: user.startswith("real"))
     for client in ("a", "b", "c"):  # the table is full of live entries for real names
         throttle.failed("real-1", client)
+    assert throttle.overflowed == 0
     for client in ("d", "e", "f", "g"):  # more clients: counted against the name, nothing evicted
         assert not throttle.failed("real-2", client)
     assert throttle.failed("real-2", "h")  # the 5th such failure locks real-2 ...
+    assert throttle.overflowed == 5  # on /metrics as spaprov_auth_failures_per_name_total
     assert throttle.retry_after("real-2", "i") == 300  # ... for every client the table lacks
     assert throttle.retry_after("real-3", "i") is None  # other names are not affected
     assert throttle.retry_after("real-1", "a") is None  # tracked clients keep their own counters

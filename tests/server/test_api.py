@@ -292,6 +292,7 @@ async def test_metrics_move_when_requests_are_made(api: TestServer) -> None:
     assert metric(after, "spaprov_auth_failures_total") - metric(before, "spaprov_auth_failures_total") == 1
     assert metric(after, "spaprov_render_cache_hits_total") >= 2
     assert metric(after, "spaprov_active_sessions") == 1
+    assert metric(after, "spaprov_auth_failures_per_name_total") == 0  # the counters' table is not full
     # prometheus_client writes the labels in name order (the order carries no meaning)
     assert 'spaprov_request_duration_seconds_bucket{le="+Inf",route="default"}' in after
     assert "# TYPE spaprov_requests_total counter" in after
