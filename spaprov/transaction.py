@@ -196,8 +196,7 @@ def _recover_locked(root: Path) -> list[str]:
 def _remove_stale_temporaries(root: Path) -> int:
     removed = 0
     now = time.time()
-    folders = [root, *(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))]
-    for folder in folders:
+    for folder in _folders(root):
         with os.scandir(folder) as found:
             for entry in found:
                 match = TEMPORARY.fullmatch(entry.name)
@@ -213,6 +212,20 @@ def _remove_stale_temporaries(root: Path) -> int:
                     os.unlink(entry.path)
                     removed += 1
     return removed
+
+
+def _folders(root: Path) -> Iterator[Path]:
+    """`root` and every folder below it a batch may write (a restore writes nested ones too), not
+    the dot folders (state databases) and not through symbolic links."""
+    yield root
+    for folder, directories, _ in os.walk(root):
+        directories[:] = [
+            name
+            for name in directories
+            if not name.startswith(".") and not os.path.islink(os.path.join(folder, name))
+        ]
+        for name in directories:
+            yield Path(folder) / name
 
 
 __all__ = ["JOURNAL", "LOCK", "JournalError", "Transaction", "locked", "pending_journal", "recover"]

@@ -349,6 +349,7 @@ class StateStore(abc.ABC):
         write lock up front so its reads cannot go stale before it writes.  Raises
         StateStoreUnavailable when the store cannot be reached."""
         with self._lock:
+            changes = self._changes()
             try:
                 try:
                     with self._session(write) as db:
@@ -365,7 +366,14 @@ class StateStore(abc.ABC):
                     raise
                 self.health.failed(f"{self.label}: {reason}", write=write)
                 raise StateStoreUnavailable(f"{self.label}: {reason}") from error
-            self.health.succeeded(write=write)
+            # A write transaction that changed nothing commits even on a full or read-only disk:
+            # only one that wrote ends an outage seen on a write.
+            self.health.succeeded(write=write and (changes is None or self._changes() != changes))
+
+    def _changes(self) -> int | None:
+        """Rows changed on this store's connection so far, where the backend can tell cheaply
+        (None: it cannot, and any committed write transaction counts as one that wrote)."""
+        return None
 
     def probe(self) -> bool:
         """Does the store answer now?  A read: after an outage seen on a write (a full or
@@ -419,6 +427,9 @@ class SqliteStateStore(StateStore):
                 with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
             raise
+
+    def _changes(self) -> int | None:
+        return self._db.total_changes
 
     def _unavailable(self, error: BaseException) -> str | None:
         code = getattr(error, "sqlite_errorcode", None)

@@ -6,6 +6,7 @@ OpenAPI document, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -306,7 +307,8 @@ class Api:
         if key not in config.users and not hosts:
             raise ApiError(404, "not_found", f"no user or host user {key!r} (the id, or the id{domain})")
         password = password_of(await json_object(request))
-        self.holder.credentials.set_password(key + domain, password)
+        # In a thread: it waits for the directory's writer lock (an import may hold it for seconds).
+        await asyncio.to_thread(self.holder.credentials.set_password, key + domain, password)
         what = f"user {key}" if key in config.users else f"host user {key} (devices {', '.join(hosts)})"
         await self._audit_write(request, "admin_password", f"password of {what}", user_id=key)
         return web.Response(status=204)

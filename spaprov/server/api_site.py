@@ -30,7 +30,8 @@ async def host_password(api: Api, request: web.Request, _: Operation) -> web.Res
     if device is None:
         raise ApiError(404, "not_found", f"no device {mac!r}")
     password = password_of(await json_object(request))
-    api.holder.credentials.set_password(device.host_user + api.holder.config.site.em_user_domain, password)
+    user = device.host_user + api.holder.config.site.em_user_domain
+    await asyncio.to_thread(api.holder.credentials.set_password, user, password)  # waits for the writer lock
     what = f"password of host user {device.host_user} of device {mac}"
     await api._audit_write(request, "admin_host_password", what, user_id=device.host_user, device=mac)
     return web.Response(status=204)

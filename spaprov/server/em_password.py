@@ -3,6 +3,7 @@ of CUCM's Change Credential service), authenticated with Digest like a phone's f
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import urllib.parse
 from typing import Any
@@ -118,7 +119,8 @@ class EmPassword:
                 f"Bad Request: the new password must have {MIN_PASSWORD} to {MAX_PASSWORD} "
                 "characters and be typed twice the same",
             )
-        self.holder.credentials.set_password(identity, password)
+        # In a thread: it waits for the directory's writer lock (an import may hold it for seconds).
+        await asyncio.to_thread(self.holder.credentials.set_password, identity, password)
         now, user, client = self.clock(), self.holder.config.audit_name(identity), request.remote
         await self.mobility.write(lambda tx: tx.audit(now, "password_changed", user_id=user, client=client))
         return self._password_page(

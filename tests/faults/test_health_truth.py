@@ -1,8 +1,10 @@
 """Issue 15 item 4: /healthz describes the directory as it is now.
 
-A bad file added and removed again (or a file broken and its exact bytes and mtime restored)
-brings the directory back to exactly the served configuration: no reload is needed, and the
-refused reload's problems must go.  Before the fix the watcher compared the directory only with
+A bad file added and removed again brings the directory back to exactly the served configuration:
+no reload is needed, and the refused reload's problems must go.  (A file broken and its exact
+bytes and mtime restored is not exactly the served state: its change time moved, which the
+fingerprint includes since the incremental tree, so that case is an ordinary reload; its test
+only checks that health ends "ok".)  Before the fix the watcher compared the directory only with
 the installed fingerprint, so nothing ran and /healthz said "degraded" until SIGHUP; and a refused
 change was reloaded (and logged) again every watch interval.
 """

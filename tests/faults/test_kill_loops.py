@@ -4,8 +4,8 @@ as interrupted and the recovery (any spaprov writer, or `serve` starting) finish
 acknowledged change is there; nothing is half applied (the two credential files always hold the
 same password; all of an import's users or none, each with its credentials; no temporaries left).
 
-`spaprov import` is run with 200 rows, not 2,000: a 2,000-row import takes ~8 s on the CI machine,
-so 30 kills would take minutes; 200 rows take the same code path (one batch, one journal)."""
+`spaprov import` is run with 100 rows (ROWS), not 2,000: a 2,000-row import takes ~8 s on the CI
+machine, so 30 kills would take minutes; 100 rows take the same code path (one batch, one journal)."""
 
 from __future__ import annotations
 

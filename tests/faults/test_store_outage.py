@@ -272,6 +272,37 @@ def test_sqlite_full_disk_503_then_recovery(tmp_path: Path) -> None:
             server.stop()
 
 
+def test_sqlite_full_disk_is_one_outage_while_writes_that_change_nothing_commit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a full disk a write transaction that changes no row (a host fetch with nobody to log
+    out) still commits; that says nothing about the disk.  Counted as a recovery, every such
+    fetch between two failing logins logged "recovered" then "unavailable" again: two log lines
+    a request (175 lines in 8 s under `serve --workers 2`)."""
+    with small_tmpfs(tmp_path / "disk") as disk:
+        store = open_state(f"sqlite:///{disk / 'state.sqlite3'}")
+        try:
+            with store.transaction() as tx:
+                tx.audit(1.0, "before")
+            filler = fill(disk)
+            for attempt in range(5):
+                with pytest.raises(StateStoreUnavailable), store.transaction() as tx:
+                    for row in range(200):  # more than the WAL's slack: the disk is full
+                        tx.audit(2.0, "probe", detail=f"{attempt}-{row}" * 50)
+                with store.transaction() as tx:  # nothing written: commits even on a full disk
+                    tx.active_count()
+                assert not store.health.available, attempt
+            filler.unlink()
+            with store.transaction() as tx:
+                tx.audit(3.0, "after")
+            assert store.health.available and store.health.outages == 1
+        finally:
+            store.close()
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("state store unavailable" in m for m in messages) == 1, messages
+    assert sum("state store recovered" in m for m in messages) == 1, messages
+
+
 # -- the audit writer across a short outage ----------------------------------------------------------
 class FlakyStore:
     """Stands in for a StateStore whose server is down until `down` is cleared."""

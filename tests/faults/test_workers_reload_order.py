@@ -23,10 +23,12 @@ import pytest
 from spaprov.clock import ManualClock
 from spaprov.live.holder import ConfigHolder
 from spaprov.live.site_record import SharedSiteRecord
+from tests.helpers.auth import ADMIN_NAME, ADMIN_PASSWORD, set_admin
 from tests.helpers.cli import Served, serve, wait_for_listeners
 from tests.helpers.site import SPA_AGENT, copy_sample, flat_profile
 
 WORKERS, EDITS = 2, 4
+FETCHES_AFTER_EDIT = 12
 DEVICE = Path("devices") / "001122334455.toml"
 NAMES = ["Conference Room 1", *(f"Room {n}" for n in range(1, EDITS + 1))]
 
@@ -36,10 +38,9 @@ def site(tmp_path: Path) -> Path:
     return copy_sample(tmp_path / "site")
 
 
-@pytest.fixture
-def workers(site: Path, tmp_path: Path) -> Iterator[Served]:
+def two_workers(site: Path, tmp_path: Path, *extra: str) -> Iterator[Served]:
     state = f"sqlite:///{tmp_path / 'state.sqlite3'}"
-    for served in serve("--profiles", str(site), "--state", state, "--workers", str(WORKERS)):
+    for served in serve("--profiles", str(site), "--state", state, "--workers", str(WORKERS), *extra):
         # Drain the log as it comes: hundreds of access lines would fill the pipe and block the
         # workers' logging (and so their answers).
         assert served.process.stdout is not None
@@ -53,6 +54,19 @@ def workers(site: Path, tmp_path: Path) -> Iterator[Served]:
         reader.join(timeout=10)
         output = "".join(lines)
         assert len(set(re.findall(r"spaprov\.access\[(\d+)\]", output))) == WORKERS, output[-2000:]
+
+
+@pytest.fixture
+def workers(site: Path, tmp_path: Path) -> Iterator[Served]:
+    yield from two_workers(site, tmp_path)
+
+
+@pytest.fixture
+def polling_workers(site: Path, tmp_path: Path) -> Iterator[Served]:
+    """Each worker stats the directory once a second on its own: the worker that did not write an
+    edit may notice it up to a second after the other one."""
+    set_admin(site)
+    yield from two_workers(site, tmp_path, "--watch", "poll")
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -114,6 +128,41 @@ def test_health_is_the_sites_not_a_workers(workers: Served, site: Path) -> None:
                     assert status == wanted, f"{status} after {wanted} (another worker)"
                 elif status == wanted:
                     reached = time.monotonic()
+
+
+def put_station(admin: httpx.Client, name: str) -> None:
+    """The device's station_name set through the API (GET, change, PUT), once the API takes it."""
+    url = f"/api/v1/devices/{DEVICE.stem}"
+    document = admin.get(url).json()
+    document["station_name"] = name
+    deadline = time.monotonic() + 30
+    while True:
+        answer = admin.put(url, json=document)
+        if answer.status_code != 503:  # 503: admin logins shed on a loaded machine; try again
+            break
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.1)
+    assert answer.status_code == 200, answer.text
+
+
+def test_an_acknowledged_edit_is_what_every_worker_serves(polling_workers: Served) -> None:
+    """The edit comes through the API, so one worker writes it and the client knows when it is
+    done: every fetch after the 200, on new connections spread over both workers, gets the new
+    name.  The other worker's own watcher would see the file up to a second later; without the
+    site's shared record it served the old name meanwhile (a phone going back a configuration),
+    with it the worker catches up before answering (or says 503, Retry-After: 1)."""
+    url, served, stale = polling_workers.url, 0, []
+    with httpx.Client(base_url=url, auth=(ADMIN_NAME, ADMIN_PASSWORD), timeout=30) as admin:
+        for edit in range(1, EDITS + 1):
+            put_station(admin, NAMES[edit])
+            for _ in range(FETCHES_AFTER_EDIT):
+                status, name = fetch(url)
+                if status == 200:
+                    served += 1
+                    if name != NAMES[edit]:
+                        stale.append(f"{name!r} after {NAMES[edit]!r} was acknowledged")
+    assert not stale, stale
+    assert served >= EDITS * FETCHES_AFTER_EDIT // 2, served
 
 
 def test_a_load_overtaken_by_a_newer_generation_is_not_installed(site: Path, tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -15,6 +17,7 @@ from openapi_spec_validator import validate
 from spaprov.live.reload import reload_now
 from spaprov.server.api import ROUTES
 from spaprov.server.app import MOBILITY
+from spaprov.transaction import locked
 from tests.helpers.api import VIEWER, assert_error, call
 from tests.helpers.rule_corpus import SEED_RULE
 from tests.helpers.site import SPA_AGENT, holder_of
@@ -296,6 +299,40 @@ async def test_metrics_move_when_requests_are_made(api: TestServer) -> None:
     # prometheus_client writes the labels in name order (the order carries no meaning)
     assert 'spaprov_request_duration_seconds_bucket{le="+Inf",route="default"}' in after
     assert "# TYPE spaprov_requests_total counter" in after
+
+
+async def test_a_password_set_waiting_for_the_writer_lock_does_not_stop_the_server(
+    api: TestServer, site: Path
+) -> None:
+    """A `spaprov import` holds the directory's writer lock for seconds (2,000 rows: ~7 s).  A
+    password set through the API meanwhile waits for that lock; it waited on the event loop, so
+    every phone's fetch waited too (a /default.cfg took 2.6 s behind a 2,000-row import).  Now
+    it waits in a thread: the server answers while the PUT is still pending."""
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:  # another process's writer, as far as the lock can tell
+        with locked(site, who="test import"):
+            holding.set()
+            release.wait(timeout=10)  # bounded: the test never hangs, even on the old code
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    try:
+        assert holding.wait(timeout=10)
+        put = asyncio.create_task(call(api, "PUT", "/api/v1/users/alice/password", {"password": "new-pin"}))
+        await asyncio.sleep(0.3)  # the PUT reaches the lock
+        async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}, timeout=30) as client:
+            fetched = await client.get(str(api.make_url("/default.cfg")))
+        assert fetched.status_code == 200
+        assert not put.done(), "the fetch was answered only after the lock was released"
+    finally:
+        release.set()
+        writer.join()
+    assert (await put).status_code == 204
+    async with httpx.AsyncClient(headers={"User-Agent": SPA_AGENT}) as client:
+        url = str(api.make_url("/mobilephone.cfg"))
+        answer = await client.get(url, auth=httpx.DigestAuth("alice@example.com", "new-pin"))
+        assert answer.status_code == 200
 
 
 # -- a user's own password --------------------------------------------------------------------------------
