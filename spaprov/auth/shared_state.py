@@ -329,8 +329,10 @@ class _Reconnecting:
             self._health.failed(str(error))
             raise
 
-    def run(self, work: Callable[[SharedAuthStore], T]) -> T:
-        """`work` on the store; raises whatever made it fail (the caller fails closed)."""
+    def run(self, work: Callable[[SharedAuthStore], T], *, write: bool = True) -> T:
+        """`work` on the store; raises whatever made it fail (the caller fails closed).  `write`:
+        whether it writes (a read that works does not end an outage a refused write began: a
+        full disk)."""
         fresh = self._store is None
         if self._store is None:
             self._store = self._open()
@@ -339,7 +341,7 @@ class _Reconnecting:
         except Exception as error:
             self.close()
             if fresh:
-                self._health.failed(str(error))
+                self._health.failed(str(error), write=write)
                 raise
             # A connection that worked has broken (a restarted server): one fresh try at once.
             self._next_attempt = 0.0
@@ -348,9 +350,9 @@ class _Reconnecting:
                 result = work(self._store)
             except Exception as retry_error:
                 self.close()
-                self._health.failed(str(retry_error))
+                self._health.failed(str(retry_error), write=write)
                 raise
-        self._health.succeeded()
+        self._health.succeeded(write=write)
         return result
 
     def close(self) -> None:
@@ -440,7 +442,9 @@ class SharedAuth:
 
     def _locked_until(self, name: str, client: str) -> float | None:
         try:
-            return self._claim_store.run(lambda store: store.locked_until(name, client, self._clock()))
+            return self._claim_store.run(
+                lambda store: store.locked_until(name, client, self._clock()), write=False
+            )
         except Exception as error:  # noqa: BLE001 - a broken store must never let a guess pass
             self.errors += 1
             raise StateStoreUnavailable(f"shared auth store: {error}") from None
@@ -452,7 +456,7 @@ class SharedAuth:
     def _poll(self) -> list[Lockout]:
         now = self._clock()
         try:
-            return self._claim_store.run(lambda store: store.active_lockouts(now))
+            return self._claim_store.run(lambda store: store.active_lockouts(now), write=False)
         except Exception:  # noqa: BLE001 - logged once per outage by self.health
             self.errors += 1
             return []

@@ -4,6 +4,8 @@ authenticators sharing it as two workers would (in one process: no server needed
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from spaprov.auth import CredentialStore, DigestAuthenticator, Verdict
+from spaprov.auth import CredentialStore, DigestAuthenticator, Verdict, shared_state
 from spaprov.auth.shared_state import (
     SharedAuth,
     SharedAuthStore,
@@ -20,6 +22,7 @@ from spaprov.auth.shared_state import (
     sharing_needed,
 )
 from spaprov.clock import ManualClock
+from spaprov.store_health import StoreHealth
 from tests.helpers.digest_client import authorization, parse_challenge
 
 REALM, USER, PASSWORD, URI = "shared", "desk-1@example.com", "secret", "/hostphone.cfg"
@@ -219,3 +222,26 @@ async def test_a_full_failure_queue_fails_closed(tmp_path: Path) -> None:
     finally:
         release.set()
         await asyncio.to_thread(shared.close)
+
+
+def test_a_read_does_not_end_an_outage_a_refused_write_began(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full SQLite disk refuses writes and still answers reads: the lockout poll (a read) must
+    not log "recovered" between two refused failure counts, a log line each (it flapped)."""
+    monkeypatch.setattr(shared_state, "REOPEN_INTERVAL", 0.0)
+    path = tmp_path / "auth.sqlite3"
+    health = StoreHealth("the shared auth store", logging.getLogger("spaprov.test"))
+    runner = shared_state._Reconnecting(lambda: SqliteSharedAuthStore(path), health, None)
+
+    def disk_full(store: SharedAuthStore) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    for _ in range(3):
+        with pytest.raises(sqlite3.OperationalError):
+            runner.run(disk_full)
+        assert runner.run(lambda store: store.active_lockouts(0.0), write=False) == []
+        assert not health.available and health.outages == 1
+    runner.run(lambda store: store.expire(0.0, window=1.0))  # a write goes through: recovered
+    assert health.available and health.outages == 1
+    runner.close()
