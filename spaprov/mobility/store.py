@@ -411,7 +411,9 @@ class SqliteStateStore(StateStore):
             self._db.execute("PRAGMA busy_timeout=30000")
             self._migrate(self._session(True))
         except sqlite3.DatabaseError as error:
-            raise StateStoreError(f"cannot open the state database {self.path}: {error}") from None
+            raise StateStoreError(
+                f"cannot open the state database {self.path}: {_why(self.path, error)}"
+            ) from None
 
     @contextlib.contextmanager
     def _session(self, write: bool) -> Iterator[_Connection]:
@@ -454,6 +456,17 @@ class SqliteStateStore(StateStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _why(path: str, error: sqlite3.DatabaseError) -> str:
+    """SQLite's reason, and the likelier cause when it is only "unable to open database file"."""
+    try:
+        read_only = bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        return f"{error}: the file system is read-only (SQLite writes its -wal and -shm files beside it)"
+    return str(error)
 
 
 def _create_private(path: Path) -> None:

@@ -240,6 +240,27 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+def test_serve_on_a_read_only_disk_says_so(tmp_path: Path) -> None:
+    """An existing state database on a file system remounted read-only: SQLite says only "unable
+    to open database file"; serve names the read-only file system, exits 1, no traceback."""
+    with small_tmpfs(tmp_path / "disk") as disk:
+        state = f"sqlite:///{disk / 'state.sqlite3'}"
+        open_state(state).close()  # created while the disk was writable
+        remount = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True, timeout=30)
+        if remount.returncode != 0:
+            pytest.skip(f"cannot remount the tmpfs read-only: {remount.stderr.decode().strip()}")
+        site = copy_sample(tmp_path / "site")
+        command = ["serve", "--profiles", str(site), "--state", state, "--port", str(free_port())]
+        done = subprocess.run(
+            [sys.executable, "-m", "spaprov", *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "the file system is read-only" in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.slow
 def test_sqlite_full_disk_503_then_recovery(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "disk") as disk:
