@@ -126,6 +126,10 @@ FOUND = {
         "toml",
         _fixed(b"\x00" + SAMPLE_SITE_TOML.replace(b"127.0.0.1:8080/default", b"127.0.0.1:\xc2\xb2/default")),
     ),
+    "csv-user-id-with-two-dots": (  # the target's own check took users/i..toml for a "..": fixed there
+        "csv",
+        _fixed(b"\x05\xef\xbb\xbfid,display_name,em_profiles\ni.,,alice"),
+    ),
     "csv-field-over-128-kib": (  # csv.Error out of `spaprov import`: a traceback
         "csv",
         _fixed(b"\x00id,display_name\nx," + b"a" * 131_073 + b"\n"),
