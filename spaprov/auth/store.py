@@ -30,6 +30,16 @@ SHA256_SUFFIX = ".sha256"
 _HEX_LENGTH = {"MD5": 32, "SHA-256": 64}
 _HEX = re.compile(r"[0-9a-f]+")
 _USERNAME = re.compile(r"[^\x00-\x1f\x7f:]{1,128}")
+MAX_PASSWORD = 4096  # passlib's limit: a longer one raises PasswordSizeError while hashing
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` cannot be a login password, or None."""
+    if not password:
+        return "the password must not be empty"
+    if len(password) > MAX_PASSWORD:
+        return f"a password has at most {MAX_PASSWORD:,} characters, not {len(password):,}"
+    return None
 
 
 class CredentialFileError(ValueError):
@@ -87,8 +97,8 @@ class CredentialStore:
         for username, password in passwords.items():
             if not _USERNAME.fullmatch(username):
                 raise ValueError("a user name is 1-128 characters, without ':' or control characters")
-            if not password:
-                raise ValueError("the password must not be empty")
+            if problem := password_problem(password):
+                raise ValueError(problem)
         md5_file, sha_file = _htdigest(self.path), _htdigest(self.sha256_path)
         for username, password in passwords.items():
             md5_file.set_password(username, self.realm, password)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from spaprov.auth.store import CredentialStore
+from spaprov.auth.store import CredentialStore, password_problem
 from spaprov.commands.cli_audit import audit_command
 from spaprov.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from spaprov.commands.profiles_option import add_profiles_argument
@@ -240,13 +240,16 @@ def _validate_and_write(
             if label in labels:
                 raise ValueError(f"{key!r} is also on line {labels[label]}")
             change, content = _merged(profiles, current, kind, key, fields)
+            password = _cell(row, "password", strip=False)
+            if password and (problem := password_problem(password)):
+                raise ValueError(f"password: {problem}")
         except (ValueError, TomlWriteError) as error:
             result.errors.append((line, str(error)))
             continue
         labels[label] = line
         if content is not None:
             overrides[label] = content
-        if password := _cell(row, "password", strip=False):
+        if password:
             passwords[key] = password
             if change.action == "unchanged":
                 change.action = "updated"

@@ -130,6 +130,10 @@ FOUND = {
         "csv",
         _fixed(b"\x05\xef\xbb\xbfid,display_name,em_profiles\ni.,,alice"),
     ),
+    "csv-password-over-4096": (  # passlib's PasswordSizeError out of `spaprov import`: a traceback
+        "csv",
+        _fixed(b"\x04id,display_name,em_profiles,password\ncarol,Carol,alice," + b"p" * 4097 + b"\n"),
+    ),
     "csv-field-over-128-kib": (  # csv.Error out of `spaprov import`: a traceback
         "csv",
         _fixed(b"\x00id,display_name\nx," + b"a" * 131_073 + b"\n"),

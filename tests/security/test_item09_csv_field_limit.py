@@ -58,3 +58,22 @@ def test_line_numbers_count_physical_lines(site: Path, tmp_path: Path) -> None:
     done = spaprov("import", str(path), "--profiles", str(site))
     assert done.returncode == 1
     assert f"{path}:4: id 'Bad Id' must be lower-case letters, digits, . _ -" in done.stderr
+
+
+def test_a_password_longer_than_the_hash_takes_is_a_row_error(site: Path, tmp_path: Path) -> None:
+    """Found by the long fuzz run: a password over passlib's 4,096 characters passed the row
+    checks and raised PasswordSizeError while hashing, a traceback out of `spaprov import`."""
+    path = tmp_path / "users.csv"
+    with path.open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["id", "display_name", "em_profiles", "password"])
+        writer.writerow(["carol", "Carol", "alice", "p" * 4097])  # line 2
+        writer.writerow(["dave", "Dave", "alice", "p" * 4096])  # line 3: the longest allowed
+    before = tree(site)
+    done = spaprov("import", str(path), "--profiles", str(site))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "2: password: a password has at most 4,096 characters, not 4,097" in done.stderr
+    assert {k: v for k, v in tree(site).items() if k != ".spaprov.lock"} == before  # all or nothing
+    done = spaprov("import", str(path), "--profiles", str(site), "--partial")
+    assert "Traceback" not in done.stderr
+    assert "users/dave.toml" in tree(site) and "users/carol.toml" not in tree(site)
