@@ -136,22 +136,34 @@ class SharedAuthStore(abc.ABC):
         """Add failures per (name, client); their shared counts, and the lockout each started
         or is already under (another worker may have locked it since this one last polled)."""
         result: dict[tuple[str, str], tuple[int, float | None]] = {}
-        horizon = now - window
         with self._transaction():
-            for (name, client), added in failures.items():
-                locked = self._execute(self._sql(_LOCKED), (name, client, now)).fetchone()
+            for key, count, locked in self._add_failures(failures, now, now - window):
                 if locked is not None:  # counted past the lockout: every one of them is over the limit
-                    result[(name, client)] = (max_failures + added, float(locked[0]))
+                    result[key] = (max_failures + failures[key], locked)
                     continue
-                parameters = (name, client, added, now, horizon, horizon)
-                count = int(self._execute(self._sql(_COUNT), parameters).fetchone()[0])
                 until = None
                 if count >= max_failures:
                     until = now + lockout
-                    self._execute(self._sql(_LOCK), (name, client, until))
-                    self._execute(self._sql(_RESET), (name, client))
-                result[(name, client)] = (count, until)
+                    self._execute(self._sql(_LOCK), (*key, until))
+                    self._execute(self._sql(_RESET), key)
+                result[key] = (count, until)
         return result
+
+    def _add_failures(
+        self, failures: dict[tuple[str, str], int], now: float, horizon: float
+    ) -> list[tuple[tuple[str, str], int, float | None]]:
+        """In count_failures' transaction: per pair, (pair, its new count, None), or (pair, 0,
+        until) when it is locked out (its failures are then not added)."""
+        added_up: list[tuple[tuple[str, str], int, float | None]] = []
+        for (name, client), added in failures.items():
+            locked = self._execute(self._sql(_LOCKED), (name, client, now)).fetchone()
+            if locked is not None:
+                added_up.append(((name, client), 0, float(locked[0])))
+                continue
+            parameters = (name, client, added, now, horizon, horizon)
+            count = int(self._execute(self._sql(_COUNT), parameters).fetchone()[0])
+            added_up.append(((name, client), count, None))
+        return added_up
 
     def locked_until(self, name: str, client: str, now: float) -> float | None:
         """When the lockout of (name, client) ends, or None when it is not locked out."""
@@ -227,39 +239,23 @@ UNION ALL SELECT name, client, NULL::int, until FROM locked
 class PostgresSharedAuthStore(SharedAuthStore):
     placeholder = "%s"
 
-    def count_failures(
-        self,
-        failures: dict[tuple[str, str], int],
-        *,
-        now: float,
-        window: float,
-        max_failures: int,
-        lockout: float,
-    ) -> dict[tuple[str, str], tuple[int, float | None]]:
-        """As the base class, in one statement for the batch (plus two per lockout it starts)."""
+    def _add_failures(
+        self, failures: dict[tuple[str, str], int], now: float, horizon: float
+    ) -> list[tuple[tuple[str, str], int, float | None]]:
+        """As the base class, in one statement for the whole batch."""
         keys = list(failures)
         parameters = {
             "names": [name for name, _ in keys],
             "clients": [client for _, client in keys],
             "added": [failures[key] for key in keys],
             "now": now,
-            "horizon": now - window,
+            "horizon": horizon,
         }
-        result: dict[tuple[str, str], tuple[int, float | None]] = {}
-        with self._transaction():
-            rows = self._db.execute(_PG_COUNT_BATCH, parameters).fetchall()
-            for name, client, count, locked in rows:
-                key = (str(name), str(client))
-                if locked is not None:  # counted past the lockout: every one of them is over the limit
-                    result[key] = (max_failures + failures[key], float(locked))
-                    continue
-                until = None
-                if count >= max_failures:
-                    until = now + lockout
-                    self._execute(self._sql(_LOCK), (*key, until))
-                    self._execute(self._sql(_RESET), key)
-                result[key] = (int(count), until)
-        return result
+        rows = self._db.execute(_PG_COUNT_BATCH, parameters).fetchall()
+        return [
+            ((str(name), str(client)), 0 if locked is not None else int(count), locked)
+            for name, client, count, locked in rows
+        ]
 
     def __init__(self, url: str) -> None:
         import psycopg
