@@ -250,9 +250,7 @@ class AdminAccounts:
             raise AdminAccountsError(f"role must be one of {', '.join(ROLES)}")
         if not name or not all(c.isalnum() or c in "._-" for c in name):
             raise AdminAccountsError("an admin name is letters, digits, . _ -")
-        if len(password) < 8:
-            raise AdminAccountsError("an admin password has at least 8 characters")
-        hashed = _CONTEXT.hash(password)  # before taking the lock: pbkdf2 is slow on purpose
+        hashed = _hashed(password)
         self._update(lambda accounts: {**accounts, name: (role, hashed)})
 
     def set_password(self, name: str, password: str) -> None:
@@ -260,9 +258,7 @@ class AdminAccounts:
         self._load()
         if name not in self._accounts:
             raise AdminAccountsError(f"no administrator {name!r} (add one with `spaprov admin add`)")
-        if len(password) < 8:
-            raise AdminAccountsError("an admin password has at least 8 characters")
-        hashed = _CONTEXT.hash(password)
+        hashed = _hashed(password)
 
         def change(accounts: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
             if name not in accounts:  # deleted by another writer since
@@ -302,6 +298,15 @@ class AdminAccounts:
     def names(self) -> dict[str, str]:
         self._load()
         return {name: role for name, (role, _) in self._accounts.items()}
+
+
+def _hashed(password: str) -> str:
+    """The stored form of a new admin password; hashed before any writer lock is taken (pbkdf2 is
+    slow on purpose)."""
+    if len(password) < 8:
+        raise AdminAccountsError("an admin password has at least 8 characters")
+    hashed: str = _CONTEXT.hash(password)
+    return hashed
 
 
 def _nested(document: dict[str, dict[str, dict[str, str]]]) -> str:
