@@ -1,7 +1,8 @@
 """File I/O mechanics for files other processes also edit: atomic replacement (temp file in
 the same directory, fsync, rename, directory fsync) and the one temp-name pattern every writer
-uses (so that the start-up clean-up, spaprov.transaction, knows what is its own).  Batches of
-files and the writers' lock are spaprov.transaction's."""
+uses (so that the start-up clean-up, spaprov.transaction, knows what is its own), and whether a
+file holding a secret is open to other users.  Batches of files and the writers' lock are
+spaprov.transaction's."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 
 
@@ -48,3 +50,13 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def open_to_others(path: Path) -> int:
+    """`path`'s permission bits when group or others have any access to it, else 0 (also when it
+    cannot be stat'ed: whoever reads it says why)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0
+    return mode if mode & (stat.S_IRWXG | stat.S_IRWXO) else 0

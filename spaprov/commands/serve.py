@@ -9,7 +9,6 @@ import os
 import secrets
 import signal
 import ssl
-import stat
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from spaprov.commands.profiles_option import add_profiles_argument
 from spaprov.commands.state_option import STATE_ENV, add_state_arguments, state_url
 from spaprov.config import ConfigError, load_profile_directory
 from spaprov.config.schema import Config
+from spaprov.fileio import open_to_others
 from spaprov.live.holder import SERVER_STARTED_ENV, WORKER_NONCE_SECRET_ENV
 from spaprov.live.listen_check import misdirected
 from spaprov.live.site_record import SITE_RECORD_ENV
@@ -95,7 +95,7 @@ def run_serve(args: argparse.Namespace) -> int:
             "--state-file PATH, $%s, or a URL without one and libpq's ~/.pgpass or PGPASSFILE",
             STATE_ENV,
         )
-    if args.tls_key and (mode := _group_or_other_mode(args.tls_key)):
+    if args.tls_key and (mode := open_to_others(args.tls_key)):
         logging.getLogger("spaprov.serve").warning(
             "the TLS private key %s is readable by group or others (mode %04o): run chmod 600 %s",
             args.tls_key,
@@ -118,16 +118,6 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         return _serve_one(args, reuse_port=False, announce=True)
     return _serve_workers(args)
-
-
-def _group_or_other_mode(path: Path) -> int:
-    """The file's mode when group or others may read it, else 0 (also when it cannot be stat'ed:
-    loading it says why)."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return 0
-    return mode if mode & (stat.S_IRWXG | stat.S_IRWXO) else 0
 
 
 def _serve_one(args: argparse.Namespace, *, reuse_port: bool, announce: bool) -> int:

@@ -11,6 +11,7 @@ import stat
 from pathlib import Path
 
 from spaprov.config.schema import Config
+from spaprov.fileio import open_to_others
 
 log = logging.getLogger("spaprov.config")
 WARN_AT_MOST = 20
@@ -29,12 +30,8 @@ def readable_secret_files(root: Path, config: Config) -> list[tuple[Path, int]]:
         if any(line.password for line in profile.content.lines)
     }
     found = []
-    try:  # password hashes: worth guessing offline
-        mode = stat.S_IMODE((root / "admins.toml").stat().st_mode)
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            found.append((root / "admins.toml", mode))
-    except OSError:  # admins.toml is optional
-        pass
+    if mode := open_to_others(root / "admins.toml"):  # password hashes: worth guessing offline
+        found.append((root / "admins.toml", mode))
     # os.scandir, no Path per file: at 100,000 phones this runs over 200,000 files at start-up.
     for folder, holders, key in (("devices", devices, str.lower), ("em_profiles", profiles, str)):
         try:
@@ -61,11 +58,8 @@ def readable_nonce_secret(root: Path, config: Config) -> tuple[Path, int] | None
     if kind != "file":
         return None
     path = (root / name).resolve()  # as spaprov.live.holder reads it
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:  # unreadable: the load itself says so
-        return None
-    return (path, mode) if mode & (stat.S_IRWXG | stat.S_IRWXO) else None
+    mode = open_to_others(path)
+    return (path, mode) if mode else None
 
 
 def warn_readable_secrets(root: Path, config: Config) -> None:
