@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from passlib.context import CryptContext
+from passlib.utils import MAX_PASSWORD_SIZE
 
 from spaprov.auth.shared_state import Lockout, PendingFailure, SharedAuth
 from spaprov.auth.throttle import FailureThrottle
@@ -41,7 +42,7 @@ from spaprov.transaction import locked
 
 log = logging.getLogger("spaprov.auth")
 ROLES = ("admin", "viewer")
-MAX_PASSWORD = 4096  # passlib's own limit; longer is refused before any hashing
+MAX_PASSWORD = MAX_PASSWORD_SIZE  # passlib's own limit; longer is refused before any hashing
 _CONTEXT = CryptContext(schemes=["pbkdf2_sha256"])
 _REMEMBER_SECONDS = 300.0
 _REMEMBER_MAX = 1000

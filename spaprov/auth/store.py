@@ -20,6 +20,7 @@ import stat
 from pathlib import Path
 
 from passlib.apache import HtdigestFile
+from passlib.utils import MAX_PASSWORD_SIZE
 
 from spaprov.auth.digest import ha1
 from spaprov.transaction import Transaction, interrupted_message, locked, pending_journal
@@ -30,7 +31,7 @@ SHA256_SUFFIX = ".sha256"
 _HEX_LENGTH = {"MD5": 32, "SHA-256": 64}
 _HEX = re.compile(r"[0-9a-f]+")
 _USERNAME = re.compile(r"[^\x00-\x1f\x7f:]{1,128}")
-MAX_PASSWORD = 4096  # passlib's limit: a longer one raises PasswordSizeError while hashing
+MAX_PASSWORD = MAX_PASSWORD_SIZE  # passlib's limit: a longer one raises PasswordSizeError while hashing
 
 
 def password_problem(password: str) -> str | None:
