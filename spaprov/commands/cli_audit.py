@@ -51,10 +51,11 @@ def audit_command(
     user_id: str | None = None,
     device: str | None = None,
 ) -> bool:
-    """Record one command-line write; False (and a line on stderr) when it could not be."""
+    """Record one command-line write; False (and a line on stderr) when it could not be.  `args`
+    carries the command's --profiles and state options (add_state_arguments)."""
     try:
-        url = state_url(args) if hasattr(args, "state") else os.environ.get("SPAPROV_STATE") or None
-        profiles: Path | None = getattr(args, "profiles", None)
+        url = state_url(args)
+        profiles: Path | None = args.profiles
         if url is None:
             if profiles is None or not (profiles / "site.toml").is_file():
                 raise StateStoreError("no state store: name one with --state or $SPAPROV_STATE")
