@@ -147,7 +147,8 @@ async def test_a_browser_needs_a_token_this_server_issued(start: ServerFactory, 
     old = hmac.new(key, f"spaprov form v1\nalice@example.com\n{stale}".encode(), hashlib.sha256).hexdigest()
     bob_token = await form_token(server, httpx.DigestAuth("bob@example.com", "5678"))
     token = await form_token(server)
-    for bad in (None, "", "garbage", f"{stale}.{old}", bob_token, token[:-1] + "0", f"9{token}"):
+    altered = token[:-1] + ("1" if token.endswith("0") else "0")  # one hex digit changed, always
+    for bad in (None, "", "garbage", f"{stale}.{old}", bob_token, altered, f"9{token}"):
         fields = good if bad is None else {**good, "token": bad}
         refused = await post(server, fields, same)
         assert refused.status_code == 403, (bad, refused.text)
